@@ -1,0 +1,214 @@
+// Package smartvm runs Firecracker microVMs: it describes a VM in typed Go (package config),
+// boots it over Firecracker's API socket, pauses, resumes, snapshots and stops it, gives it
+// a network, and removes everything it created when asked, or when the process that owns
+// the VMs dies.
+//
+// A SmartVM manages the VMs of one data directory:
+//
+//	svm, err := smartvm.New(smartvm.Options{FirecrackerBinaryPath: "/usr/local/bin/firecracker"})
+//	vm, err := svm.CreateVM(ctx, &config.VM{
+//		BootSource:    config.BootSource{KernelImagePath: "/images/vmlinux"},
+//		MachineConfig: config.MachineConfig{VcpuCount: 1, MemSizeMib: 128},
+//	})
+//	err = vm.Start(ctx)
+//	defer vm.Cleanup(ctx)
+//
+// Every error is an *Error carrying a Code; see errors.go.
+package smartvm
+
+import (
+	"context"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"sync"
+
+	"github.com/google/uuid"
+
+	"code.foss.global/push.rocks/smartvm/config"
+	"code.foss.global/push.rocks/smartvm/errdefs"
+)
+
+// SmartVM creates and tracks the microVMs of one data directory. It is safe for
+// concurrent use.
+type SmartVM struct {
+	opts Options
+
+	mu  sync.Mutex
+	vms map[string]*MicroVM
+	net *netState
+}
+
+// New returns a SmartVM for opts, creating its data directory.
+func New(opts Options) (*SmartVM, error) {
+	opts.setDefaults()
+	for _, sub := range []string{"sockets", "vms"} {
+		if err := os.MkdirAll(filepath.Join(opts.DataDir, sub), 0o700); err != nil {
+			return nil, errdefs.Wrap(err, errdefs.InvalidConfig,
+				"create data directory %s", opts.DataDir)
+		}
+	}
+	s := &SmartVM{opts: opts, vms: map[string]*MicroVM{}}
+	s.net = newNetState(s)
+	return s, nil
+}
+
+// Options returns the options in effect, defaults filled in.
+func (s *SmartVM) Options() Options { return s.opts }
+
+// VMOption customises one VM at creation.
+type VMOption func(*MicroVM)
+
+// WithConsoleOutput copies the guest's serial output to w as it arrives (besides the
+// bounded buffer of MicroVM.Console).
+func WithConsoleOutput(w io.Writer) VMOption {
+	return func(m *MicroVM) { m.conOut = w }
+}
+
+// WithConsoleInput feeds r to the guest's serial input. Without it the guest reads
+// nothing.
+func WithConsoleInput(r io.Reader) VMOption {
+	return func(m *MicroVM) { m.conIn = r }
+}
+
+// CreateVM validates cfg and registers a VM in StateCreated; nothing is spawned until
+// Start. An empty cfg.ID gets a UUID. A duplicate id, an invalid config or a socket path
+// that would be too long return INVALID_CONFIG and register nothing.
+func (s *SmartVM) CreateVM(ctx context.Context, cfg *config.VM, opts ...VMOption) (*MicroVM,
+	error) {
+	if cfg == nil {
+		return nil, errdefs.New(errdefs.InvalidConfig, "create VM: config is nil")
+	}
+	cfg = cfg.Clone()
+	if cfg.ID == "" {
+		cfg.ID = uuid.NewString()
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	m := s.newVM(cfg, opts)
+	if err := config.CheckSocketPath("API socket", m.paths.socket); err != nil {
+		return nil, err
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, dup := s.vms[cfg.ID]; dup {
+		return nil, errdefs.New(errdefs.InvalidConfig,
+			"create VM: id %q is already in use", cfg.ID)
+	}
+	s.vms[cfg.ID] = m
+	s.opts.Logger.Info("vm created", "vm", cfg.ID)
+	return m, nil
+}
+
+func (s *SmartVM) newVM(cfg *config.VM, opts []VMOption) *MicroVM {
+	dir := vmDir(s.opts.DataDir, cfg.ID)
+	m := &MicroVM{
+		id:    cfg.ID,
+		cfg:   cfg,
+		mgr:   s,
+		log:   s.opts.Logger,
+		state: StateCreated,
+		paths: vmPaths{
+			socket: filepath.Join(s.opts.DataDir, "sockets", cfg.ID+".sock"),
+			dir:    dir,
+			log:    filepath.Join(dir, "firecracker.log"),
+		},
+	}
+	for _, o := range opts {
+		o(m)
+	}
+	m.console = newConsole(s.opts.ConsoleBufferSize, m.conOut)
+	return m
+}
+
+// GetVM returns the VM with the given id, or a NOT_FOUND error.
+func (s *SmartVM) GetVM(id string) (*MicroVM, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if m, ok := s.vms[id]; ok {
+		return m, nil
+	}
+	return nil, errdefs.New(errdefs.NotFound, "no VM %q", id)
+}
+
+// ListVMs returns the registered VMs ordered by id.
+func (s *SmartVM) ListVMs() []*MicroVM {
+	s.mu.Lock()
+	out := make([]*MicroVM, 0, len(s.vms))
+	for _, m := range s.vms {
+		out = append(out, m)
+	}
+	s.mu.Unlock()
+	sort.Slice(out, func(i, j int) bool { return out[i].id < out[j].id })
+	return out
+}
+
+// VMCount returns how many VMs are registered.
+func (s *SmartVM) VMCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.vms)
+}
+
+// StopAll stops every VM in parallel and returns the errors joined.
+func (s *SmartVM) StopAll(ctx context.Context) error {
+	return s.each(func(m *MicroVM) error {
+		if m.State() == StateConfiguring {
+			return nil // Start is responsible for it
+		}
+		return m.Stop(ctx)
+	})
+}
+
+// Cleanup stops nothing gracefully: it kills and cleans up every VM in parallel, then
+// removes the network state smartvm created (TAPs, bridge, NAT table). Call StopAll first
+// for a graceful shutdown.
+func (s *SmartVM) Cleanup(ctx context.Context) error {
+	err := s.each(func(m *MicroVM) error { return m.Cleanup(ctx) })
+	return errors.Join(err, s.net.cleanup(ctx))
+}
+
+func (s *SmartVM) each(f func(*MicroVM) error) error {
+	vms := s.ListVMs()
+	errs := make([]error, len(vms))
+	var wg sync.WaitGroup
+	for i, m := range vms {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = f(m)
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// forget removes a cleaned-up VM from the registry.
+func (s *SmartVM) forget(m *MicroVM) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.vms[m.id] == m {
+		delete(s.vms, m.id)
+	}
+}
+
+// binary returns the Firecracker executable to run.
+func (s *SmartVM) binary(ctx context.Context) (string, error) {
+	if p := s.opts.FirecrackerBinaryPath; p != "" {
+		if _, err := os.Stat(p); err != nil {
+			return "", errdefs.Wrap(err, errdefs.BinaryNotFound,
+				"firecracker binary %s", p)
+		}
+		return p, nil
+	}
+	if p, err := exec.LookPath("firecracker"); err == nil {
+		return p, nil
+	}
+	return "", errdefs.New(errdefs.BinaryNotFound,
+		"no firecracker binary: Options.FirecrackerBinaryPath is empty and none is on PATH")
+}

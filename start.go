@@ -1,0 +1,260 @@
+package smartvm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"code.foss.global/push.rocks/smartvm/api"
+	"code.foss.global/push.rocks/smartvm/config"
+	"code.foss.global/push.rocks/smartvm/errdefs"
+)
+
+// Start boots the VM: it spawns Firecracker, waits for its API socket, sends the whole
+// configuration in Firecracker's order, then InstanceStart. Any failure names the step
+// that failed (and Firecracker's fault_message), kills the process, removes the files and
+// TAP devices it created, and leaves the VM in StateFailed; call Cleanup to forget it.
+func (m *MicroVM) Start(ctx context.Context) error {
+	m.mu.Lock()
+	if err := m.check(opStart); err != nil {
+		m.mu.Unlock()
+		return err
+	}
+	m.state = StateConfiguring
+	m.timings = Timings{started: time.Now()}
+	m.mu.Unlock()
+	m.log.Info("starting vm", "vm", m.id)
+
+	if err := m.boot(ctx); err != nil {
+		m.abort()
+		return err
+	}
+	m.mu.Lock()
+	t := &m.timings
+	t.Total = time.Since(t.started)
+	if fb := m.console.FirstByte(); !fb.IsZero() {
+		t.FirstConsoleByte = fb.Sub(t.started)
+	}
+	if m.state == StateConfiguring {
+		m.state = StateRunning
+	}
+	m.mu.Unlock()
+	m.log.Info("vm running", "vm", m.id, "pid", m.PID(), "firecracker", m.Version())
+	return nil
+}
+
+// boot runs the steps of Start; the caller cleans up after a failure.
+func (m *MicroVM) boot(ctx context.Context) error {
+	resolved, err := m.prepare(ctx)
+	if err != nil {
+		return err
+	}
+	if err := m.launch(ctx, m.spawnArgs()); err != nil {
+		return err
+	}
+	cfgStart := time.Now()
+	reqs, err := resolved.BootRequests(m.Version())
+	if err != nil {
+		return m.stepError("build config", err)
+	}
+	for _, r := range reqs {
+		if err := m.client.Do(ctx, r.Method, r.Path, r.Body, nil, 0); err != nil {
+			return m.stepError(r.String(), err)
+		}
+	}
+	isStart := time.Now()
+	err = m.client.Put(ctx, "/actions", api.InstanceActionInfo{ActionType: api.ActionInstanceStart})
+	if err != nil {
+		return m.stepError("PUT /actions InstanceStart", err)
+	}
+	m.mu.Lock()
+	m.timings.Config += isStart.Sub(cfgStart)
+	m.timings.InstanceStart = time.Since(isStart)
+	m.mu.Unlock()
+	return nil
+}
+
+// prepare checks the socket, makes the VM's directory and resolves the config: TAP
+// devices, vsock path and boot arguments are filled into a copy.
+func (m *MicroVM) prepare(ctx context.Context) (*config.VM, error) {
+	if err := m.claimSocket(); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(m.paths.dir, 0o700); err != nil {
+		return nil, errdefs.Wrap(err, errdefs.StartFailed, "create VM directory %s",
+			m.paths.dir)
+	}
+	resolved := m.cfg.Clone()
+	if resolved.Vsock != nil && resolved.Vsock.UdsPath == "" {
+		resolved.Vsock.UdsPath = filepath.Join(m.paths.dir, "vsock.sock")
+	}
+	if resolved.Vsock != nil {
+		if err := removeStaleVsock(resolved.Vsock.UdsPath); err != nil {
+			return nil, err
+		}
+	}
+	if err := m.attachNetwork(ctx, resolved); err != nil {
+		return nil, err
+	}
+	if resolved.Logger == nil {
+		f, err := os.OpenFile(m.paths.log, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+		if err != nil {
+			return nil, errdefs.Wrap(err, errdefs.StartFailed, "create log file")
+		}
+		f.Close()
+	}
+	m.mu.Lock()
+	m.resolved = resolved
+	m.mu.Unlock()
+	return resolved, nil
+}
+
+// claimSocket refuses a socket where a live VMM answers and removes a stale one.
+func (m *MicroVM) claimSocket() error {
+	path := m.paths.socket
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return errdefs.Wrap(err, errdefs.StartFailed, "create socket directory")
+	}
+	if _, err := os.Lstat(path); errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if api.SocketAlive(path) {
+		return errdefs.New(errdefs.StartFailed,
+			"a live Firecracker already answers on %s; stop it or use another VM id", path)
+	}
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return errdefs.Wrap(err, errdefs.StartFailed, "remove stale socket %s", path)
+	}
+	m.log.Debug("removed stale socket", "vm", m.id, "path", path)
+	return nil
+}
+
+// spawnArgs returns Firecracker's command line. Without a user logger Firecracker gets a
+// log file, because it otherwise logs to stdout, into the guest console.
+func (m *MicroVM) spawnArgs() []string {
+	args := []string{"--api-sock", m.paths.socket, "--id", m.id}
+	if m.cfg.Logger == nil {
+		args = append(args, "--log-path", m.paths.log)
+	}
+	return append(args, m.mgr.opts.FirecrackerArgs...)
+}
+
+// launch spawns Firecracker, waits for its socket and reads its version.
+func (m *MicroVM) launch(ctx context.Context, args []string) error {
+	binary, err := m.mgr.binary(ctx)
+	if err != nil {
+		return err
+	}
+	spawnAt := time.Now()
+	p, err := spawnVMM(spawnSpec{binary: binary, args: args, env: m.mgr.opts.FirecrackerEnv,
+		stdin: m.conIn, console: m.console})
+	if err != nil {
+		return errdefs.Wrap(err, errdefs.StartFailed, "start VM %s: spawn", m.id)
+	}
+	client := api.NewClient(m.paths.socket)
+	client.Timeout = m.mgr.opts.RequestTimeout
+	client.Hook = m.mgr.opts.RequestHook
+	m.mu.Lock()
+	m.proc, m.client = p, client
+	m.timings.Spawn = p.spawn.Sub(spawnAt) + spawnAt.Sub(m.timings.started)
+	m.mu.Unlock()
+	go m.watchExit(p)
+	m.netSetPID(p.pid())
+
+	err = api.WaitSocket(ctx, m.paths.socket, m.mgr.opts.SocketTimeout, p.exited)
+	if err != nil {
+		return m.socketError(p, err)
+	}
+	ready := time.Now()
+	var ver api.FirecrackerVersion
+	if err := client.Get(ctx, "/version", &ver); err != nil {
+		return m.stepError("GET /version", err)
+	}
+	v, err := api.ParseVersion(ver.FirecrackerVersion)
+	if err != nil {
+		return m.stepError("GET /version", errdefs.Wrap(err, errdefs.APIError, "bad version"))
+	}
+	m.mu.Lock()
+	m.version = v
+	m.timings.SocketReady = ready.Sub(p.spawn)
+	m.timings.Config = time.Since(ready)
+	m.mu.Unlock()
+	return nil
+}
+
+// socketError explains why the socket never came: the process died (with its stderr),
+// or it did not answer in time.
+func (m *MicroVM) socketError(p *vmm, err error) error {
+	if errors.Is(err, api.ErrProcessExited) {
+		return errdefs.New(errdefs.StartFailed,
+			"start VM %s: firecracker exited before its API socket was ready (%s)",
+			m.id, p.exitStatus()).WithDetail("stderr", p.stderrTail())
+	}
+	e := errdefs.Wrap(err, errdefs.CodeOf(err), "start VM %s: wait for API socket", m.id)
+	if tail := p.stderrTail(); tail != "" {
+		e.WithDetail("stderr", tail)
+	}
+	if e.Code == "" {
+		e.Code = errdefs.StartFailed
+	}
+	return e
+}
+
+// stepError wraps the failure of one step of Start, keeping the code, HTTP status and
+// fault_message of the cause and adding the process's stderr if it died.
+func (m *MicroVM) stepError(step string, err error) error {
+	e := &errdefs.Error{Code: errdefs.CodeOf(err), Err: err,
+		Message: fmt.Sprintf("start VM %s: step %s failed", m.id, step)}
+	if e.Code == "" {
+		e.Code = errdefs.StartFailed
+	}
+	var inner *errdefs.Error
+	if errors.As(err, &inner) {
+		e.StatusCode = inner.StatusCode
+	}
+	m.mu.Lock()
+	p := m.proc
+	m.mu.Unlock()
+	if p != nil && !p.alive() {
+		e.WithDetail("exit", p.exitStatus())
+		e.WithDetail("stderr", p.stderrTail())
+	}
+	return e
+}
+
+// abort undoes a failed Start: the process is killed, files and TAPs removed, and the VM
+// is left failed.
+func (m *MicroVM) abort() {
+	m.mu.Lock()
+	p := m.proc
+	m.mu.Unlock()
+	if p != nil {
+		p.kill()
+	}
+	m.removeFiles()
+	m.detachNetwork(context.Background())
+	m.mu.Lock()
+	m.state = StateFailed
+	m.mu.Unlock()
+	m.log.Warn("vm start failed, cleaned up", "vm", m.id)
+}
+
+// watchExit records the end of the process: a VM that was running is stopped (exit 0) or
+// failed.
+func (m *MicroVM) watchExit(p *vmm) {
+	<-p.exited
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.proc != p || m.state.Terminal() || m.state == StateConfiguring {
+		return
+	}
+	if p.err == nil || m.stopDone != nil { // a requested stop ends stopped
+		m.state = StateStopped
+	} else {
+		m.state = StateFailed
+	}
+	m.log.Info("firecracker exited", "vm", m.id, "status", p.exitStatus())
+}

@@ -1,0 +1,204 @@
+package smartvm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"code.foss.global/push.rocks/smartvm/api"
+	"code.foss.global/push.rocks/smartvm/errdefs"
+)
+
+// DefaultStopGrace is how long Stop waits for the guest to shut down after Ctrl-Alt-Del.
+const DefaultStopGrace = 5 * time.Second
+
+// termGrace is how long Stop waits after SIGTERM before SIGKILL.
+const termGrace = time.Second
+
+// Stop shuts the VM down and reaps Firecracker: it sends Ctrl-Alt-Del (x86_64), waits up
+// to Options.StopGrace for the guest to reset, then sends SIGTERM, then SIGKILL. A paused
+// VM is resumed first so the guest can react. Stop returns once the process is gone, in
+// at most StopGrace plus about a second; if ctx ends earlier it kills at once. Stop is
+// idempotent and safe to call concurrently; on a VM that never started it only marks it
+// stopped. Files stay until Cleanup, so the log can still be read.
+func (m *MicroVM) Stop(ctx context.Context) error {
+	m.mu.Lock()
+	switch m.state {
+	case StateCreated:
+		m.state = StateStopped
+		m.mu.Unlock()
+		return nil
+	case StateConfiguring:
+		m.mu.Unlock()
+		return errdefs.New(errdefs.InvalidState,
+			"stop: VM %s is still starting; wait for Start to return", m.id)
+	}
+	if m.stopDone == nil {
+		m.stopDone = make(chan struct{})
+		go m.runStop(m.proc, m.client)
+	}
+	done := m.stopDone
+	m.mu.Unlock()
+
+	select {
+	case <-done:
+	case <-ctx.Done():
+		m.mu.Lock()
+		p := m.proc
+		m.mu.Unlock()
+		if p != nil {
+			p.kill()
+		}
+		<-done
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.stopErr
+}
+
+// runStop escalates until the process is gone. It runs once per VM.
+func (m *MicroVM) runStop(p *vmm, c *api.Client) {
+	defer func() {
+		m.mu.Lock()
+		m.state = StateStopped
+		close(m.stopDone)
+		m.mu.Unlock()
+	}()
+	if p == nil || !p.alive() {
+		return
+	}
+	how := m.escalate(p, c)
+	if c != nil {
+		c.Close()
+	}
+	m.log.Info("vm stopped", "vm", m.id, "how", how, "status", p.exitStatus())
+}
+
+func (m *MicroVM) escalate(p *vmm, c *api.Client) string {
+	grace := m.mgr.opts.StopGrace
+	if c != nil && sendCtrlAltDel(m, c, grace) && p.waitExit(grace) {
+		return "ctrl-alt-del"
+	}
+	m.log.Warn("guest did not shut down, sending SIGTERM", "vm", m.id)
+	p.signal(syscall.SIGTERM)
+	if p.waitExit(termGrace) {
+		return "SIGTERM"
+	}
+	m.log.Warn("firecracker ignored SIGTERM, killing", "vm", m.id)
+	p.kill()
+	return "SIGKILL"
+}
+
+// sendCtrlAltDel asks the guest to reset. A 204 only means the key event was queued.
+func sendCtrlAltDel(m *MicroVM, c *api.Client, grace time.Duration) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), min(grace, 2*time.Second))
+	defer cancel()
+	if m.State() == StatePaused {
+		if err := c.Patch(ctx, "/vm", api.VM{State: api.VMStateResumed}); err != nil {
+			m.log.Warn("resume before stop failed", "vm", m.id, "err", err)
+		}
+	}
+	err := c.Put(ctx, "/actions", api.InstanceActionInfo{ActionType: api.ActionSendCtrlAltDel})
+	if err != nil {
+		m.log.Warn("ctrl-alt-del failed", "vm", m.id, "err", err)
+		return false
+	}
+	return true
+}
+
+// Cleanup kills Firecracker if it still runs, removes the API socket, the vsock socket and
+// its per-port siblings, the VM's directory and its TAP devices and address leases, and
+// removes the VM from its SmartVM. It is valid in every state and idempotent.
+func (m *MicroVM) Cleanup(ctx context.Context) error {
+	m.mu.Lock()
+	p := m.proc
+	if m.state == StateConfiguring {
+		m.mu.Unlock()
+		return errdefs.New(errdefs.InvalidState,
+			"cleanup: VM %s is still starting; wait for Start to return", m.id)
+	}
+	m.mu.Unlock()
+	if p != nil {
+		p.kill()
+	}
+	var problems []string
+	if err := m.removeFiles(); err != nil {
+		problems = append(problems, err.Error())
+	}
+	if err := m.detachNetwork(ctx); err != nil {
+		problems = append(problems, err.Error())
+	}
+	m.mu.Lock()
+	if !m.state.Terminal() {
+		m.state = StateStopped
+	}
+	first := !m.cleaned
+	m.cleaned = true
+	m.mu.Unlock()
+	m.mgr.forget(m)
+	if first {
+		m.log.Info("vm cleaned up", "vm", m.id)
+	}
+	if len(problems) > 0 {
+		return errdefs.New(errdefs.CleanupFailed, "cleanup VM %s: %s", m.id,
+			strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+// removeFiles deletes the API socket, the vsock sockets and the VM directory.
+func (m *MicroVM) removeFiles() error {
+	var errs []error
+	rm := func(path string) {
+		if err := os.RemoveAll(path); err != nil {
+			errs = append(errs, fmt.Errorf("remove %s: %w", path, err))
+		}
+	}
+	rm(m.paths.socket)
+	if vs := m.vsockPath(); vs != "" {
+		siblings, _ := filepath.Glob(globEscape(vs) + "_*")
+		for _, s := range append(siblings, vs) {
+			rm(s)
+		}
+	}
+	rm(m.paths.dir)
+	return errors.Join(errs...)
+}
+
+func (m *MicroVM) vsockPath() string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.resolved != nil && m.resolved.Vsock != nil {
+		return m.resolved.Vsock.UdsPath
+	}
+	if m.cfg.Vsock != nil {
+		return m.cfg.Vsock.UdsPath
+	}
+	return ""
+}
+
+// removeStaleVsock removes a leftover vsock socket at path that no process serves. A live
+// one belongs to another VMM and is refused.
+func removeStaleVsock(path string) error {
+	if _, err := os.Lstat(path); errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if api.SocketAlive(path) {
+		return errdefs.New(errdefs.StartFailed,
+			"vsock socket %s is in use by another process; choose another udsPath", path)
+	}
+	if err := os.Remove(path); err != nil {
+		return errdefs.Wrap(err, errdefs.StartFailed, "remove stale vsock socket %s", path)
+	}
+	return nil
+}
+
+func globEscape(s string) string {
+	r := strings.NewReplacer(`*`, `\*`, `?`, `\?`, `[`, `\[`, `\`, `\\`)
+	return r.Replace(s)
+}
