@@ -36,6 +36,7 @@ type MicroVM struct {
 	stopDone chan struct{} // non-nil while or after a Stop runs
 	stopErr  error
 	cleaned  bool
+	hasTaps  bool       // smartvm created TAPs for this VM
 	resolved *config.VM // the config as sent, with TAPs and paths filled in
 }
 

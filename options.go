@@ -30,6 +30,8 @@ type Options struct {
 	BridgeName string
 	// Subnet is the IPv4 subnet handed to guests. Default "172.30.0.0/24".
 	Subnet string
+	// DisableNAT leaves out the nftables NAT rules for automatic TAPs.
+	DisableNAT bool
 	// Logger receives smartvm's log lines, each with the VM id as "vm". Default: discard.
 	Logger *slog.Logger
 

@@ -30,6 +30,7 @@ import (
 
 	"code.foss.global/push.rocks/smartvm/config"
 	"code.foss.global/push.rocks/smartvm/errdefs"
+	"code.foss.global/push.rocks/smartvm/images"
 )
 
 // SmartVM creates and tracks the microVMs of one data directory. It is safe for
@@ -37,12 +38,16 @@ import (
 type SmartVM struct {
 	opts Options
 
-	mu  sync.Mutex
-	vms map[string]*MicroVM
-	net *netState
+	mu      sync.Mutex
+	vms     map[string]*MicroVM
+	net     *netState
+	binMu   sync.Mutex // held while resolving, which may download
+	binPath string     // resolved Firecracker binary
 }
 
-// New returns a SmartVM for opts, creating its data directory.
+// New returns a SmartVM for opts, creating its data directory. If the data directory
+// records TAP devices and leases of VMs whose processes are gone (a manager that was
+// killed), New reclaims them.
 func New(opts Options) (*SmartVM, error) {
 	opts.setDefaults()
 	for _, sub := range []string{"sockets", "vms"} {
@@ -53,6 +58,7 @@ func New(opts Options) (*SmartVM, error) {
 	}
 	s := &SmartVM{opts: opts, vms: map[string]*MicroVM{}}
 	s.net = newNetState(s)
+	s.net.reclaim(context.Background())
 	return s, nil
 }
 
@@ -166,8 +172,9 @@ func (s *SmartVM) StopAll(ctx context.Context) error {
 }
 
 // Cleanup stops nothing gracefully: it kills and cleans up every VM in parallel, then
-// removes the network state smartvm created (TAPs, bridge, NAT table). Call StopAll first
-// for a graceful shutdown.
+// removes the network state recorded in the data directory (TAPs, leases, the bridge if
+// smartvm made it, the NAT table), including that of other SmartVMs sharing the
+// directory. Call StopAll first for a graceful shutdown.
 func (s *SmartVM) Cleanup(ctx context.Context) error {
 	err := s.each(func(m *MicroVM) error { return m.Cleanup(ctx) })
 	return errors.Join(err, s.net.cleanup(ctx))
@@ -197,18 +204,36 @@ func (s *SmartVM) forget(m *MicroVM) {
 	}
 }
 
-// binary returns the Firecracker executable to run.
+// binary returns the Firecracker executable to run, resolving it once: the configured
+// path (which must run `--version`), else the cached release in the data directory, else
+// firecracker on PATH, else a download of the release.
 func (s *SmartVM) binary(ctx context.Context) (string, error) {
-	if p := s.opts.FirecrackerBinaryPath; p != "" {
-		if _, err := os.Stat(p); err != nil {
-			return "", errdefs.Wrap(err, errdefs.BinaryNotFound,
-				"firecracker binary %s", p)
+	s.binMu.Lock()
+	defer s.binMu.Unlock()
+	if s.binPath != "" {
+		return s.binPath, nil
+	}
+	im := images.NewManager(images.Options{DataDir: s.opts.DataDir, Logger: s.opts.Logger})
+	opts := images.EnsureOptions{BinaryPath: s.opts.FirecrackerBinaryPath,
+		Version: s.opts.FirecrackerVersion, Arch: s.opts.Arch}
+	if opts.BinaryPath == "" {
+		version := opts.Version
+		if version == "" {
+			version = images.DefaultFirecrackerVersion
 		}
-		return p, nil
+		cached, ok, _ := im.Cached(version, opts.Arch)
+		if ok {
+			s.binPath = cached.Firecracker
+			return s.binPath, nil
+		}
+		if p, err := exec.LookPath("firecracker"); err == nil {
+			opts.BinaryPath = p
+		}
 	}
-	if p, err := exec.LookPath("firecracker"); err == nil {
-		return p, nil
+	p, err := im.EnsureBinary(ctx, opts)
+	if err != nil {
+		return "", err
 	}
-	return "", errdefs.New(errdefs.BinaryNotFound,
-		"no firecracker binary: Options.FirecrackerBinaryPath is empty and none is on PATH")
+	s.binPath = p
+	return p, nil
 }

@@ -28,6 +28,13 @@ func (m *MicroVM) Start(ctx context.Context) error {
 	m.mu.Unlock()
 	m.log.Info("starting vm", "vm", m.id)
 
+	if err := m.claimSocket(); err != nil {
+		// Nothing was created, and the socket may be another VMM's: touch no file.
+		m.mu.Lock()
+		m.state = StateFailed
+		m.mu.Unlock()
+		return err
+	}
 	if err := m.boot(ctx); err != nil {
 		m.abort()
 		return err
@@ -77,12 +84,9 @@ func (m *MicroVM) boot(ctx context.Context) error {
 	return nil
 }
 
-// prepare checks the socket, makes the VM's directory and resolves the config: TAP
-// devices, vsock path and boot arguments are filled into a copy.
+// prepare makes the VM's directory and resolves the config: TAP devices, vsock path and
+// boot arguments are filled into a copy.
 func (m *MicroVM) prepare(ctx context.Context) (*config.VM, error) {
-	if err := m.claimSocket(); err != nil {
-		return nil, err
-	}
 	if err := os.MkdirAll(m.paths.dir, 0o700); err != nil {
 		return nil, errdefs.Wrap(err, errdefs.StartFailed, "create VM directory %s",
 			m.paths.dir)

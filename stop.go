@@ -173,11 +173,9 @@ func (m *MicroVM) removeFiles() error {
 func (m *MicroVM) vsockPath() string {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	// Only a resolved path is ours: before prepare succeeded the path may be another's.
 	if m.resolved != nil && m.resolved.Vsock != nil {
 		return m.resolved.Vsock.UdsPath
-	}
-	if m.cfg.Vsock != nil {
-		return m.cfg.Vsock.UdsPath
 	}
 	return ""
 }

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"code.foss.global/push.rocks/smartvm/errdefs"
 )
@@ -152,6 +153,16 @@ func apiError(method, path string, status int, data []byte) error {
 	if json.Unmarshal(data, &fault) == nil && fault.FaultMessage != "" {
 		msg = fault.FaultMessage
 	}
+	if msg == "" {
+		// No body to quote: name the status instead, and set no fault_message.
+		reason := http.StatusText(status)
+		if reason == "" {
+			reason = "empty answer"
+		}
+		e := errdefs.New(errdefs.APIError, "%s %s: %s", method, path, reason)
+		e.StatusCode = status
+		return e
+	}
 	e := errdefs.New(errdefs.APIError, "%s %s: %s", method, path, truncate(msg, 1024))
 	e.StatusCode = status
 	return e.WithDetail("fault_message", truncate(msg, 1024))
@@ -176,6 +187,9 @@ func encodeBody(body any) ([]byte, error) {
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n-- // never cut a UTF-8 sequence in two
 	}
 	return s[:n] + "…"
 }

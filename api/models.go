@@ -251,16 +251,17 @@ type FaultResponse struct {
 // FullVMConfiguration is the answer of GET /vm/config and the shape of Firecracker's
 // --config-file.
 type FullVMConfiguration struct {
-	BootSource        *BootSource           `json:"boot-source,omitempty"`
-	MachineConfig     *MachineConfiguration `json:"machine-config,omitempty"`
-	Drives            []Drive               `json:"drives,omitempty"`
-	NetworkInterfaces []NetworkInterface    `json:"network-interfaces,omitempty"`
-	Balloon           *Balloon              `json:"balloon,omitempty"`
-	Vsock             *Vsock                `json:"vsock,omitempty"`
-	Logger            *Logger               `json:"logger,omitempty"`
-	Metrics           *Metrics              `json:"metrics,omitempty"`
-	MmdsConfig        *MmdsConfig           `json:"mmds-config,omitempty"`
-	Entropy           *EntropyDevice        `json:"entropy,omitempty"`
+	BootSource    *BootSource           `json:"boot-source,omitempty"`
+	MachineConfig *MachineConfiguration `json:"machine-config,omitempty"`
+	// Drives is always sent: Firecracker 1.7 refuses a config file without it.
+	Drives            []Drive            `json:"drives"`
+	NetworkInterfaces []NetworkInterface `json:"network-interfaces,omitempty"`
+	Balloon           *Balloon           `json:"balloon,omitempty"`
+	Vsock             *Vsock             `json:"vsock,omitempty"`
+	Logger            *Logger            `json:"logger,omitempty"`
+	Metrics           *Metrics           `json:"metrics,omitempty"`
+	MmdsConfig        *MmdsConfig        `json:"mmds-config,omitempty"`
+	Entropy           *EntropyDevice     `json:"entropy,omitempty"`
 }
 
 // Pmem is the body of PUT /pmem/{id} (v1.14 and later; RateLimiter v1.16 and later).

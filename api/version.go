@@ -16,7 +16,7 @@ type Version struct {
 func ParseVersion(s string) (Version, error) {
 	s = strings.TrimSpace(s)
 	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		s = s[:i]
+		s = strings.TrimSpace(s[:i]) // also drops the '\r' of a CRLF line end
 	}
 	s = strings.TrimPrefix(strings.TrimSpace(strings.TrimPrefix(s, "Firecracker")), "v")
 	if i := strings.IndexAny(s, "-+ "); i >= 0 {

@@ -77,7 +77,8 @@ func (c *VM) deviceRequests(v api.Version, put func(string, any)) error {
 // contents are not part of that format; Firecracker takes them from --metadata.
 func (c *VM) FirecrackerConfig(v api.Version) (api.FullVMConfiguration, error) {
 	boot, machine := c.BootSourcePayload(), c.MachineConfigPayload()
-	out := api.FullVMConfiguration{BootSource: &boot, MachineConfig: &machine}
+	out := api.FullVMConfiguration{BootSource: &boot, MachineConfig: &machine,
+		Drives: []api.Drive{}}
 	for _, d := range c.Drives {
 		out.Drives = append(out.Drives, DrivePayload(d))
 	}
