@@ -29,8 +29,8 @@ var (
 	opStart         = &Operation{Name: "Start", States: []State{StateCreated}}
 	opPause         = &Operation{Name: "Pause", States: live}
 	opResume        = &Operation{Name: "Resume", States: live}
-	opStop          = &Operation{Name: "Stop", States: allStates()}
-	opCleanup       = &Operation{Name: "Cleanup", States: allStates()}
+	opStop          = &Operation{Name: "Stop", States: notStarting()}
+	opCleanup       = &Operation{Name: "Cleanup", States: notStarting()}
 	opGetInfo       = &Operation{Name: "GetInfo", States: live}
 	opGetVersion    = &Operation{Name: "GetVersion", States: live}
 	opGetVMConfig   = &Operation{Name: "GetVMConfig", States: live}
@@ -39,9 +39,9 @@ var (
 		opGetVersion, opGetVMConfig, opWait}
 )
 
-func allStates() []State {
-	return []State{StateCreated, StateConfiguring, StateRunning, StatePaused, StateStopped,
-		StateFailed}
+// notStarting is every state but configuring, when Start owns the VM.
+func notStarting() []State {
+	return []State{StateCreated, StateRunning, StatePaused, StateStopped, StateFailed}
 }
 
 // registerOperations adds operations to the table; files that define more MicroVM methods
@@ -63,7 +63,7 @@ func OperationTable() []Operation {
 // MinVersion returns the first Firecracker version that has the operation.
 func (o Operation) MinVersion() string {
 	if o.Feature == "" {
-		return "any supported"
+		return api.OldestSupported.String()
 	}
 	return api.MinimumVersion(o.Feature).String()
 }

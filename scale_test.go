@@ -157,21 +157,31 @@ func TestHelperManager(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	vmc := make(chan *smartvm.MicroVM)
-	go func() {
-		vm, err := svm.CreateVM(ctx, &config.VM{
-			BootSource:    config.BootSource{KernelImagePath: os.Getenv("SMARTVM_HELPER_KERNEL")},
-			MachineConfig: config.MachineConfig{VcpuCount: 1, MemSizeMib: 128}})
-		if err == nil {
-			err = vm.Start(ctx)
-		}
-		if err != nil {
-			fmt.Println("ERROR", err)
-			os.Exit(1)
-		}
-		vmc <- vm
-	}()
-	vm := <-vmc
+	n, _ := strconv.Atoi(os.Getenv("SMARTVM_HELPER_VMS"))
+	vmc := make(chan *smartvm.MicroVM, max(n, 1))
+	for range max(n, 1) {
+		go func() {
+			cfg := &config.VM{
+				BootSource:    config.BootSource{KernelImagePath: os.Getenv("SMARTVM_HELPER_KERNEL")},
+				MachineConfig: config.MachineConfig{VcpuCount: 1, MemSizeMib: 128}}
+			if os.Getenv("SMARTVM_HELPER_NET") != "" {
+				cfg.NetworkInterfaces = []config.NetworkInterface{{IfaceID: "eth0"}}
+			}
+			vm, err := svm.CreateVM(ctx, cfg)
+			if err == nil {
+				err = vm.Start(ctx)
+			}
+			if err != nil {
+				fmt.Println("ERROR", err)
+				os.Exit(1)
+			}
+			vmc <- vm
+		}()
+	}
+	var vm *smartvm.MicroVM
+	for range max(n, 1) {
+		vm = <-vmc
+	}
 	time.Sleep(300 * time.Millisecond) // let the starting goroutine's thread go
 	if vm.State() != smartvm.StateRunning {
 		fmt.Println("ERROR firecracker died with its starting goroutine")

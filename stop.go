@@ -28,15 +28,14 @@ const termGrace = time.Second
 // stopped. Files stay until Cleanup, so the log can still be read.
 func (m *MicroVM) Stop(ctx context.Context) error {
 	m.mu.Lock()
-	switch m.state {
-	case StateCreated:
+	if err := m.check(opStop); err != nil {
+		m.mu.Unlock()
+		return err
+	}
+	if m.state == StateCreated {
 		m.state = StateStopped
 		m.mu.Unlock()
 		return nil
-	case StateConfiguring:
-		m.mu.Unlock()
-		return errdefs.New(errdefs.InvalidState,
-			"stop: VM %s is still starting; wait for Start to return", m.id)
 	}
 	if m.stopDone == nil {
 		m.stopDone = make(chan struct{})
@@ -117,10 +116,9 @@ func sendCtrlAltDel(m *MicroVM, c *api.Client, grace time.Duration) bool {
 func (m *MicroVM) Cleanup(ctx context.Context) error {
 	m.mu.Lock()
 	p := m.proc
-	if m.state == StateConfiguring {
+	if err := m.check(opCleanup); err != nil {
 		m.mu.Unlock()
-		return errdefs.New(errdefs.InvalidState,
-			"cleanup: VM %s is still starting; wait for Start to return", m.id)
+		return err
 	}
 	m.mu.Unlock()
 	if p != nil {

@@ -53,6 +53,10 @@ func (v Version) AtLeast(major, minor int) bool {
 	return v.Minor >= minor
 }
 
+// OldestSupported is the oldest Firecracker release smartvm is tested with. Older ones
+// may work for the calls they share but are not supported.
+var OldestSupported = Version{1, 7, 0}
+
 // Feature names an API capability that only some Firecracker versions have.
 type Feature string
 
