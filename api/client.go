@@ -139,6 +139,10 @@ func (c *Client) send(ctx context.Context, method, path string,
 
 func (c *Client) transportError(ctx context.Context, method, path string,
 	timeout time.Duration, err error) error {
+	if errors.Is(ctx.Err(), context.Canceled) {
+		return errdefs.Wrap(ctx.Err(), errdefs.SocketRequestFailed,
+			"%s %s: canceled by the caller before Firecracker answered", method, path)
+	}
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		return errdefs.Wrap(err, errdefs.APITimeout,
 			"%s %s: no answer within %s", method, path, timeout)

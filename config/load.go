@@ -26,11 +26,15 @@ func LoadFile(path string) (*VM, error) {
 // Load reads a VM config from JSON in either of two formats: smartvm's camelCase format
 // (the JSON form of VM), or Firecracker's own --config-file format, recognised by its
 // "boot-source" key. Unknown keys are errors in both, so a typo is reported rather than
-// ignored. Load does not Validate.
+// ignored; so are vhost-user drives ("socket"), which smartvm cannot run. Empty lists and
+// maps load as nil. Load does not Validate.
 func Load(data []byte) (*VM, error) {
 	var probe map[string]json.RawMessage
 	if err := json.Unmarshal(data, &probe); err != nil {
 		return nil, errdefs.Wrap(err, errdefs.InvalidConfig, "config is not a JSON object")
+	}
+	if probe == nil { // the document is null
+		return nil, errdefs.New(errdefs.InvalidConfig, "config is not a JSON object")
 	}
 	if _, ok := probe["boot-source"]; ok {
 		var fc api.FullVMConfiguration
@@ -38,13 +42,42 @@ func Load(data []byte) (*VM, error) {
 			return nil, errdefs.Wrap(err, errdefs.InvalidConfig,
 				"read Firecracker config file format")
 		}
-		return FromFirecracker(&fc), nil
+		for i, d := range fc.Drives {
+			if d.Socket != "" {
+				return nil, errdefs.New(errdefs.InvalidConfig,
+					"drives[%d].socket: vhost-user drives are not supported", i)
+			}
+		}
+		vm := FromFirecracker(&fc)
+		normalize(vm)
+		return vm, nil
 	}
 	var vm VM
 	if err := decodeStrict(data, &vm); err != nil {
 		return nil, errdefs.Wrap(err, errdefs.InvalidConfig, "read smartvm config")
 	}
+	normalize(&vm)
 	return &vm, nil
+}
+
+// normalize turns empty lists and maps into nil. Both mean the same (no drives, every
+// interface, no metadata), and the JSON form omits them, so a loaded VM marshals and
+// loads back to an identical value.
+func normalize(vm *VM) {
+	if len(vm.Drives) == 0 {
+		vm.Drives = nil
+	}
+	if len(vm.NetworkInterfaces) == 0 {
+		vm.NetworkInterfaces = nil
+	}
+	if m := vm.MMDS; m != nil {
+		if len(m.NetworkInterfaces) == 0 {
+			m.NetworkInterfaces = nil
+		}
+		if len(m.Metadata) == 0 {
+			m.Metadata = nil
+		}
+	}
 }
 
 func decodeStrict(data []byte, v any) error {

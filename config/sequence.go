@@ -122,35 +122,68 @@ func (c *VM) FirecrackerConfig(v api.Version) (api.FullVMConfiguration, error) {
 }
 
 // Clone returns a deep copy of c, so the lifecycle can fill in resolved values without
-// touching the caller's config.
+// touching the caller's config. MMDS metadata is copied through its maps and slices
+// (the shapes JSON decoding produces); values of other types, such as pointers a caller
+// put there, are shared.
 func (c *VM) Clone() *VM {
 	out := *c
 	out.Drives = append([]Drive(nil), c.Drives...)
+	for i := range out.Drives {
+		out.Drives[i].RateLimiter = c.Drives[i].RateLimiter.clone()
+	}
 	out.NetworkInterfaces = append([]NetworkInterface(nil), c.NetworkInterfaces...)
-	if c.Vsock != nil {
-		v := *c.Vsock
-		out.Vsock = &v
+	for i := range out.NetworkInterfaces {
+		n := &out.NetworkInterfaces[i]
+		n.RxRateLimiter, n.TxRateLimiter = n.RxRateLimiter.clone(), n.TxRateLimiter.clone()
 	}
-	if c.Balloon != nil {
-		b := *c.Balloon
-		out.Balloon = &b
-	}
+	out.Vsock = clonePtr(c.Vsock)
+	out.Balloon = clonePtr(c.Balloon)
 	if c.MMDS != nil {
 		m := *c.MMDS
 		m.NetworkInterfaces = append([]string(nil), c.MMDS.NetworkInterfaces...)
+		if c.MMDS.Metadata != nil {
+			m.Metadata = cloneJSON(c.MMDS.Metadata).(map[string]any)
+		}
 		out.MMDS = &m
 	}
-	if c.Logger != nil {
-		l := *c.Logger
-		out.Logger = &l
-	}
-	if c.Metrics != nil {
-		m := *c.Metrics
-		out.Metrics = &m
-	}
+	out.Logger = clonePtr(c.Logger)
+	out.Metrics = clonePtr(c.Metrics)
 	if c.Entropy != nil {
-		e := *c.Entropy
-		out.Entropy = &e
+		out.Entropy = &Entropy{RateLimiter: c.Entropy.RateLimiter.clone()}
 	}
 	return &out
+}
+
+func (r *RateLimiter) clone() *RateLimiter {
+	if r == nil {
+		return nil
+	}
+	return &RateLimiter{Bandwidth: clonePtr(r.Bandwidth), Ops: clonePtr(r.Ops)}
+}
+
+func clonePtr[T any](p *T) *T {
+	if p == nil {
+		return nil
+	}
+	v := *p
+	return &v
+}
+
+// cloneJSON copies the maps and slices of a decoded JSON value.
+func cloneJSON(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = cloneJSON(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = cloneJSON(e)
+		}
+		return out
+	}
+	return v
 }

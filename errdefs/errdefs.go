@@ -165,8 +165,8 @@ func (e *Error) Unwrap() error { return e.Err }
 // Is reports whether target is an *Error with the same code and no message of its own,
 // so errors.Is(err, errdefs.New(errdefs.InvalidState, "")) matches any INVALID_STATE error.
 func (e *Error) Is(target error) bool {
-	var t *Error
-	if !errors.As(target, &t) || t != target {
+	t, ok := target.(*Error)
+	if !ok || t == nil {
 		return false
 	}
 	return t.Code == e.Code && t.Message == ""
