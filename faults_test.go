@@ -60,7 +60,7 @@ func TestStartFaults(t *testing.T) {
 	faults = append(faults,
 		fault{name: "crash after socket", args: []string{"--sim-crash-at", "1"},
 			code: smartvm.CodeStartFailed, mentions: "GET /version"},
-		fault{name: "crash at drives", args: []string{"--sim-crash-at", "5"},
+		fault{name: "crash at drives", args: []string{"--sim-crash-at", "6"},
 			code: smartvm.CodeStartFailed, mentions: "PUT /drives/rootfs"},
 		fault{name: "no socket", args: []string{"--sim-no-socket"},
 			opts: smartvm.Options{SocketTimeout: 300 * time.Millisecond},

@@ -159,10 +159,13 @@ func testReclaimAfterKill(t *testing.T, ctx context.Context, opts smartvm.Option
 	if n := len(linkNames(t)); n != 5 { // lo, bridge, 3 TAPs
 		t.Errorf("links before the kill: %v", linkNames(t))
 	}
+	vmms := fctest.ProcessesWith(dir)
 	cmd.Process.Signal(syscall.SIGKILL)
 	cmd.Wait()
-	for i := 0; i < 500 && len(fctest.ProcessesWith(dir)) > 0; i++ {
-		time.Sleep(10 * time.Millisecond) // the VMMs die with their manager
+	for _, pid := range vmms { // the VMMs die with their manager; wait until they are gone
+		for i := 0; i < 500 && alive(pid); i++ {
+			time.Sleep(10 * time.Millisecond)
+		}
 	}
 	opts.DataDir = dir
 	svm, err := smartvm.New(opts)
