@@ -38,6 +38,7 @@ type MicroVM struct {
 	cleaned  bool
 	hasTaps  bool       // smartvm created TAPs for this VM
 	resolved *config.VM // the config as sent, with TAPs and paths filled in
+	ext      surface    // state of the device, snapshot and FIFO methods (surface.go)
 }
 
 // vmPaths are the files a VM owns.

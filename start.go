@@ -110,6 +110,9 @@ func (m *MicroVM) prepare(ctx context.Context) (*config.VM, error) {
 		}
 		f.Close()
 	}
+	if err := m.prepareSurface(resolved); err != nil {
+		return nil, err
+	}
 	m.mu.Lock()
 	m.resolved = resolved
 	m.mu.Unlock()
@@ -222,7 +225,13 @@ func (m *MicroVM) stepError(step string, err error) error {
 	m.mu.Lock()
 	p := m.proc
 	m.mu.Unlock()
+	// A dropped connection usually means the VMM is dying: give it a moment to be reaped
+	// so the error can say that Firecracker exited, and why.
+	if p != nil && e.Code == errdefs.SocketRequestFailed {
+		p.waitExit(200 * time.Millisecond)
+	}
 	if p != nil && !p.alive() {
+		e.Code = errdefs.StartFailed
 		e.WithDetail("exit", p.exitStatus())
 		e.WithDetail("stderr", p.stderrTail())
 	}
@@ -239,6 +248,7 @@ func (m *MicroVM) abort() {
 		p.kill()
 	}
 	m.removeFiles()
+	m.releaseSurface()
 	m.detachNetwork(context.Background())
 	m.mu.Lock()
 	m.state = StateFailed

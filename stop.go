@@ -128,6 +128,7 @@ func (m *MicroVM) Cleanup(ctx context.Context) error {
 	if err := m.removeFiles(); err != nil {
 		problems = append(problems, err.Error())
 	}
+	m.releaseSurface()
 	if err := m.detachNetwork(ctx); err != nil {
 		problems = append(problems, err.Error())
 	}

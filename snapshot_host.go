@@ -1,0 +1,90 @@
+package smartvm
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"code.foss.global/push.rocks/smartvm/config"
+	"code.foss.global/push.rocks/smartvm/errdefs"
+)
+
+// The host side of LoadSnapshot: the files, sockets and devices a snapshot expects.
+
+// checkDriveFiles refuses a snapshot whose drive files are gone.
+func checkDriveFiles(c *config.VM) error {
+	var missing []string
+	for _, d := range c.Drives {
+		if _, err := os.Stat(d.PathOnHost); err != nil {
+			missing = append(missing, fmt.Sprintf("%s (%s)", d.DriveID, d.PathOnHost))
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	return errdefs.New(errdefs.InvalidConfig, "LoadSnapshot: the snapshot's drive files are "+
+		"missing: %s", strings.Join(missing, ", "))
+}
+
+// prepareLoadOutputs creates Firecracker's default log file or opens the configured
+// logger and metrics outputs.
+func (m *MicroVM) prepareLoadOutputs(c *config.VM) error {
+	if c.Logger == nil {
+		f, err := os.OpenFile(m.paths.log, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+		if err != nil {
+			return errdefs.Wrap(err, errdefs.StartFailed, "create log file")
+		}
+		f.Close()
+	}
+	return m.openOutputs(c)
+}
+
+// prepareSnapshotVsock recreates the directory of the vsock socket the snapshot expects
+// and removes a stale socket there; a live one belongs to another VM and is refused.
+func (m *MicroVM) prepareSnapshotVsock(c *config.VM) error {
+	if c.Vsock == nil {
+		return nil
+	}
+	dir := filepath.Dir(c.Vsock.UdsPath)
+	var made []string
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(d); err == nil || d == filepath.Dir(d) {
+			break
+		}
+		made = append(made, d)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return errdefs.Wrap(err, errdefs.StartFailed, "create vsock directory %s", dir)
+	}
+	m.mu.Lock()
+	m.ext.madeDirs = append(m.ext.madeDirs, made...)
+	m.mu.Unlock()
+	return removeStaleVsock(c.Vsock.UdsPath)
+}
+
+// prepareSnapshotNetwork makes sure the host TAP devices named in meta (after overrides)
+// exist in this process's network namespace before the snapshot is loaded, since
+// Firecracker reopens them by name. A missing device is INVALID_CONFIG naming it.
+//
+// Known limit: smartvm does not recreate its own automatic TAPs for a restored VM; a
+// snapshot of a VM with automatic TAPs loads while the original VM's TAPs still exist, or
+// after the caller recreates them or maps the interfaces to other TAPs (NetworkOverrides,
+// Firecracker 1.14 and later).
+func (m *MicroVM) prepareSnapshotNetwork(ctx context.Context, meta *SnapshotMetadata) error {
+	var missing []string
+	for _, id := range sortedKeys(meta.Taps) {
+		tap := meta.Taps[id]
+		if _, err := net.InterfaceByName(tap); err != nil {
+			missing = append(missing, fmt.Sprintf("%s (interface %s)", tap, id))
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	return errdefs.New(errdefs.InvalidConfig, "LoadSnapshot: host TAP device(s) %s do not "+
+		"exist; create them, or map the interfaces to other TAPs with NetworkOverrides",
+		strings.Join(missing, ", "))
+}
