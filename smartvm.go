@@ -28,6 +28,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"code.foss.global/push.rocks/smartvm/api"
 	"code.foss.global/push.rocks/smartvm/config"
 	"code.foss.global/push.rocks/smartvm/errdefs"
 	"code.foss.global/push.rocks/smartvm/images"
@@ -43,6 +44,8 @@ type SmartVM struct {
 	net     *netState
 	binMu   sync.Mutex // held while resolving, which may download
 	binPath string     // resolved Firecracker binary
+	verMu   sync.Mutex
+	verSeen map[binaryKey]api.Version // versions answered by each binary file
 }
 
 // New returns a SmartVM for opts, creating its data directory. If the data directory
@@ -236,4 +239,46 @@ func (s *SmartVM) binary(ctx context.Context) (string, error) {
 	}
 	s.binPath = p
 	return p, nil
+}
+
+// binaryKey identifies one binary file: a replaced file gets a new key.
+type binaryKey struct {
+	path  string
+	size  int64
+	mtime int64
+}
+
+// versionOf returns the version of the Firecracker answering on client. The first VM of
+// each binary asks it (GET /version); later VMs of the same, unchanged file reuse the
+// answer, saving a round trip on every Start.
+func (s *SmartVM) versionOf(ctx context.Context, binary string, c *api.Client) (api.Version,
+	error) {
+	var key binaryKey
+	if fi, err := os.Stat(binary); err == nil {
+		key = binaryKey{binary, fi.Size(), fi.ModTime().UnixNano()}
+		s.verMu.Lock()
+		v, ok := s.verSeen[key]
+		s.verMu.Unlock()
+		if ok {
+			return v, nil
+		}
+	}
+	var ver api.FirecrackerVersion
+	if err := c.Get(ctx, "/version", &ver); err != nil {
+		return api.Version{}, err
+	}
+	v, err := api.ParseVersion(ver.FirecrackerVersion)
+	if err != nil {
+		return v, errdefs.Wrap(err, errdefs.APIError, "GET /version: unreadable answer %q",
+			ver.FirecrackerVersion)
+	}
+	if key.path != "" {
+		s.verMu.Lock()
+		if s.verSeen == nil {
+			s.verSeen = map[binaryKey]api.Version{}
+		}
+		s.verSeen[key] = v
+		s.verMu.Unlock()
+	}
+	return v, nil
 }

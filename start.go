@@ -176,13 +176,9 @@ func (m *MicroVM) launch(ctx context.Context, args []string) error {
 		return m.socketError(p, err)
 	}
 	ready := time.Now()
-	var ver api.FirecrackerVersion
-	if err := client.Get(ctx, "/version", &ver); err != nil {
-		return m.stepError("GET /version", err)
-	}
-	v, err := api.ParseVersion(ver.FirecrackerVersion)
+	v, err := m.mgr.versionOf(ctx, binary, client)
 	if err != nil {
-		return m.stepError("GET /version", errdefs.Wrap(err, errdefs.APIError, "bad version"))
+		return m.stepError("GET /version", err)
 	}
 	m.mu.Lock()
 	m.version = v

@@ -47,6 +47,18 @@ func (l *reqLog) since(mark int) []string {
 	return append([]string(nil), l.reqs[mark:]...)
 }
 
+// sinceNoVersion is since without GET /version, which a SmartVM sends only for the first
+// VM of each binary.
+func (l *reqLog) sinceNoVersion(mark int) []string {
+	var out []string
+	for _, r := range l.since(mark) {
+		if r != "GET /version" {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
 // newAPIRig returns a rig and a SmartVM in the rig's data directory whose requests are
 // both checked against the target's spec and recorded. The SmartVM is cleaned up before
 // the rig checks for leftovers.
