@@ -201,8 +201,24 @@ func (m *MicroVM) Wait(ctx context.Context) error {
 	if p.err == nil {
 		return nil
 	}
-	return errdefs.Wrap(p.err, errdefs.ProcessExited, "VM %s: firecracker %s",
+	e := errdefs.Wrap(p.err, errdefs.ProcessExited, "VM %s: firecracker %s",
 		m.id, p.exitStatus()).WithDetail("stderr", p.stderrTail())
+	if tail := fileTail(m.LogPath(), 2048); tail != "" {
+		e.WithDetail("log", tail)
+	}
+	return e
+}
+
+// ExitCode returns Firecracker's exit status (128+signal when it was killed) and true once
+// the process has exited; before that it returns 0, false.
+func (m *MicroVM) ExitCode() (int, bool) {
+	m.mu.Lock()
+	p := m.proc
+	m.mu.Unlock()
+	if p == nil || p.alive() {
+		return 0, false
+	}
+	return p.exitCode(), true
 }
 
 // Exited returns a channel closed when the Firecracker process has exited, or nil

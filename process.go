@@ -35,9 +35,19 @@ type spawnSpec struct {
 func spawnVMM(s spawnSpec) (*vmm, error) {
 	cmd := exec.Command(s.binary, s.args...)
 	cmd.Env = append(os.Environ(), s.env...)
-	cmd.Stdin = s.stdin
-	// A terminal reader never returns on its own; do not let it hold up the reaper.
-	cmd.WaitDelay = 500 * time.Millisecond
+	cmd.WaitDelay = 2 * time.Second // never let a stuck pipe hold up the reaper
+	switch in := s.stdin.(type) {
+	case nil:
+	case *os.File:
+		cmd.Stdin = in
+	default:
+		pr, err := pumpStdin(in)
+		if err != nil {
+			return nil, err
+		}
+		cmd.Stdin = pr
+		defer pr.Close() // the child holds its own copy after Start
+	}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, fmt.Errorf("console pipe: %w", err)
@@ -113,4 +123,50 @@ func (v *vmm) exitStatus() string {
 		return "exit status 0"
 	}
 	return v.err.Error()
+}
+
+// pumpStdin returns the read end of a pipe that a goroutine fills from r. os/exec would
+// otherwise copy a reader that is not a file itself and make Wait wait for that copy,
+// which never ends while the reader blocks (a terminal, say). The pump ends at the
+// reader's next Read after the VMM has gone.
+func pumpStdin(r io.Reader) (*os.File, error) {
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		return nil, fmt.Errorf("console input pipe: %w", err)
+	}
+	go func() {
+		io.Copy(pw, r)
+		pw.Close()
+	}()
+	return pr, nil
+}
+
+// exitCode returns the exit status, or 128+signal for a killed process; call after
+// exited is closed.
+func (v *vmm) exitCode() int {
+	var ee *exec.ExitError
+	if v.err == nil {
+		return 0
+	}
+	if errors.As(v.err, &ee) {
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			return 128 + int(ws.Signal())
+		}
+		return ee.ExitCode()
+	}
+	return -1
+}
+
+// fileTail returns up to n bytes from the end of the file at path, or "".
+func fileTail(path string, n int64) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err == nil && fi.Size() > n {
+		f.Seek(-n, io.SeekEnd)
+	}
+	data, _ := io.ReadAll(io.LimitReader(f, n))
+	return strings.TrimSpace(string(data))
 }

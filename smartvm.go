@@ -98,20 +98,68 @@ func (s *SmartVM) CreateVM(ctx context.Context, cfg *config.VM, opts ...VMOption
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	m := s.newVM(cfg, opts)
-	if err := config.CheckSocketPath("API socket", m.paths.socket); err != nil {
+	return s.register(s.newVM(cfg, opts))
+}
+
+// register adds m to the registry after checking its socket paths and id.
+func (s *SmartVM) register(m *MicroVM) (*MicroVM, error) {
+	if err := m.checkSocketPaths(); err != nil {
 		return nil, err
 	}
-
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, dup := s.vms[cfg.ID]; dup {
+	if _, dup := s.vms[m.id]; dup {
 		return nil, errdefs.New(errdefs.InvalidConfig,
-			"create VM: id %q is already in use", cfg.ID)
+			"create VM: id %q is already in use", m.id)
 	}
-	s.vms[cfg.ID] = m
-	s.opts.Logger.Info("vm created", "vm", cfg.ID)
+	s.vms[m.id] = m
+	s.opts.Logger.Info("vm created", "vm", m.id)
 	return m, nil
+}
+
+// RestoreVM creates a VM from a snapshot and loads it (see MicroVM.LoadSnapshot). The
+// snapshot's metadata supplies the configuration, so unlike CreateVM no kernel or machine
+// size is needed; id may be empty for a UUID. On failure nothing stays registered or
+// running.
+func (s *SmartVM) RestoreVM(ctx context.Context, id string, load SnapshotLoadOptions,
+	opts ...VMOption) (*MicroVM, error) {
+	meta, err := ReadSnapshotMetadata(load.SnapshotPath)
+	if err != nil {
+		return nil, err
+	}
+	if id == "" {
+		id = uuid.NewString()
+	}
+	if err := config.CheckID(id); err != nil {
+		return nil, err
+	}
+	cfg := &config.VM{ID: id}
+	if meta.Config != nil {
+		cfg.BootSource, cfg.MachineConfig = meta.Config.BootSource, meta.Config.MachineConfig
+	}
+	m, err := s.register(s.newVM(cfg, opts))
+	if err != nil {
+		return nil, err
+	}
+	if err := m.LoadSnapshot(ctx, load); err != nil {
+		m.Cleanup(ctx)
+		return nil, err
+	}
+	return m, nil
+}
+
+// checkSocketPaths refuses a VM whose API socket, or default vsock socket with the
+// "_<port>" suffix Firecracker adds for guest-initiated connections, would not fit in a
+// Unix socket address.
+func (m *MicroVM) checkSocketPaths() error {
+	if err := config.CheckSocketPath("API socket", m.paths.socket); err != nil {
+		return err
+	}
+	if m.cfg.Vsock == nil || m.cfg.Vsock.UdsPath != "" {
+		return nil
+	}
+	return config.CheckSocketPath("default vsock socket (with its _<port> suffix)",
+		defaultVsockPath(m.paths.dir)+"_4294967295")
 }
 
 func (s *SmartVM) newVM(cfg *config.VM, opts []VMOption) *MicroVM {

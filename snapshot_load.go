@@ -96,6 +96,7 @@ func (m *MicroVM) LoadSnapshot(ctx context.Context, opts SnapshotLoadOptions) er
 		return err
 	}
 	if err := m.load(ctx, plan); err != nil {
+		m.addLogTail(err) // the log file goes with abort
 		m.abort()
 		return err
 	}

@@ -36,6 +36,7 @@ func (m *MicroVM) Start(ctx context.Context) error {
 		return err
 	}
 	if err := m.boot(ctx); err != nil {
+		m.addLogTail(err) // the log file goes with abort
 		m.abort()
 		return err
 	}
@@ -93,7 +94,7 @@ func (m *MicroVM) prepare(ctx context.Context) (*config.VM, error) {
 	}
 	resolved := m.cfg.Clone()
 	if resolved.Vsock != nil && resolved.Vsock.UdsPath == "" {
-		resolved.Vsock.UdsPath = filepath.Join(m.paths.dir, "vsock.sock")
+		resolved.Vsock.UdsPath = defaultVsockPath(m.paths.dir)
 	}
 	if resolved.Vsock != nil {
 		if err := removeStaleVsock(resolved.Vsock.UdsPath); err != nil {
@@ -268,3 +269,18 @@ func (m *MicroVM) watchExit(p *vmm) {
 	}
 	m.log.Info("firecracker exited", "vm", m.id, "status", p.exitStatus())
 }
+
+// addLogTail copies the end of Firecracker's log into err's details, for errors that are
+// returned after the VM's files are gone.
+func (m *MicroVM) addLogTail(err error) {
+	var e *errdefs.Error
+	if !errors.As(err, &e) {
+		return
+	}
+	if tail := fileTail(m.LogPath(), 2048); tail != "" {
+		e.WithDetail("log", tail)
+	}
+}
+
+// defaultVsockPath is where a VM's vsock socket goes when the config names none.
+func defaultVsockPath(vmDir string) string { return filepath.Join(vmDir, "vsock.sock") }

@@ -79,8 +79,8 @@ var hints = map[Code]string{
 	NATSetupFailed:  "NAT needs root or CAP_NET_ADMIN and nftables support in the kernel",
 	NotFound:        "no such object; check the id or path given",
 	CleanupFailed:   "some resources could not be removed; the message lists them",
-	ProcessExited: "Firecracker exited with a failure status; read its log file " +
-		"(MicroVM.LogPath) and the stderr tail in the message",
+	ProcessExited: "Firecracker exited with a failure status; the log and stderr tails " +
+		"in the message say why (the log file is MicroVM.LogPath until Cleanup)",
 }
 
 // Hint returns what the user should do about an error with this code.
