@@ -115,8 +115,7 @@ func (d *demo) writeKernel() error {
 	return nil
 }
 
-// config is the tiny guest's VM config; the restored VM needs one too, although
-// LoadSnapshot takes only its id.
+// config is the tiny guest's VM config.
 func (d *demo) config(suffix string) *config.VM {
 	return &config.VM{ID: d.id + "-" + suffix,
 		BootSource:    config.BootSource{KernelImagePath: d.kernel, BootArgs: "console=ttyS0"},
@@ -190,19 +189,15 @@ func (d *demo) bootTimings(ctx context.Context, vm *smartvm.MicroVM) {
 // restore loads the snapshot into VM B, checks that the counter continues after last,
 // and stops VM B gracefully.
 func (d *demo) restore(ctx context.Context, last int) error {
-	vmB, err := d.svm.CreateVM(ctx, d.config("b"),
+	d.step("restoring the snapshot into VM B (%s-b)", d.id)
+	t0 := time.Now()
+	vmB, err := d.svm.RestoreVM(ctx, d.id+"-b", smartvm.SnapshotLoadOptions{
+		SnapshotPath: filepath.Join(d.dir, "vm.snap"), Resume: true},
 		smartvm.WithConsoleOutput(newPrefixWriter(d.a.stdout, "  B | ")))
 	if err != nil {
 		return err
 	}
 	defer vmB.Cleanup(context.Background())
-	d.step("restoring the snapshot into VM B (%s)", vmB.ID())
-	t0 := time.Now()
-	err = vmB.LoadSnapshot(ctx, smartvm.SnapshotLoadOptions{
-		SnapshotPath: filepath.Join(d.dir, "vm.snap"), Resume: true})
-	if err != nil {
-		return err
-	}
 	loadedAt := time.Now()
 	loaded := loadedAt.Sub(t0)
 	t := vmB.Timings()
