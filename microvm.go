@@ -36,7 +36,7 @@ type MicroVM struct {
 	stopDone chan struct{} // non-nil while or after a Stop runs
 	stopErr  error
 	cleaned  bool
-	hasTaps  bool       // smartvm created TAPs for this VM
+	netIDs   []string   // network records (VM ids) whose TAPs this VM uses and releases
 	resolved *config.VM // the config as sent, with TAPs and paths filled in
 	ext      surface    // state of the device, snapshot and FIFO methods (surface.go)
 }

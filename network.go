@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -98,17 +99,12 @@ func (m *MicroVM) attachNetwork(ctx context.Context, cfg *config.VM) error {
 		}
 		if nm == nil {
 			var err error
-			if nm, err = m.mgr.net.manager(); err != nil {
+			if nm, err = m.bridge(ctx); err != nil {
 				return err
 			}
-			if err := nm.EnsureBridge(ctx); err != nil {
-				return err
-			}
+			m.ownNetwork(m.id) // even a failed create may have left a record to release
 		}
 		tap, err := nm.CreateTapDevice(ctx, m.id, ni.IfaceID)
-		m.mu.Lock()
-		m.hasTaps = true // even a failed create may have left a record to release
-		m.mu.Unlock()
 		if err != nil {
 			return err
 		}
@@ -126,37 +122,107 @@ func (m *MicroVM) attachNetwork(ctx context.Context, cfg *config.VM) error {
 	return nil
 }
 
+// bridge opens the network manager and makes sure the bridge is up.
+func (m *MicroVM) bridge(ctx context.Context) (*network.Manager, error) {
+	nm, err := m.mgr.net.manager()
+	if err != nil {
+		return nil, err
+	}
+	return nm, nm.EnsureBridge(ctx)
+}
+
+// ownNetwork records that this VM releases the network record id at cleanup.
+func (m *MicroVM) ownNetwork(id string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if !slices.Contains(m.netIDs, id) {
+		m.netIDs = append(m.netIDs, id)
+	}
+}
+
+// networkIDs returns the network records this VM owns.
+func (m *MicroVM) networkIDs() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slices.Clone(m.netIDs)
+}
+
 // guestDevice names the i-th virtio-net device as a Linux guest sees it.
 func guestDevice(i int) string { return "eth" + strconv.Itoa(i) }
+
+// restoreTaps recreates the TAPs smartvm had made for a snapshotted VM that are missing
+// now, with the same names and guest addresses, since the restored guest still uses them.
+// It returns the interfaces it could not restore that way.
+func (m *MicroVM) restoreTaps(ctx context.Context, meta *SnapshotMetadata,
+	missing []string) ([]string, error) {
+	var rest []string
+	for _, iface := range missing {
+		lease, ok := meta.Leases[iface]
+		if !ok || network.TapName(lease.Owner, iface) != meta.Taps[iface] {
+			rest = append(rest, iface)
+			continue
+		}
+		nm, err := m.bridge(ctx)
+		if err != nil {
+			return nil, err
+		}
+		m.ownNetwork(lease.Owner)
+		tap, err := nm.RestoreTapDevice(ctx, lease.Owner, iface, lease.GuestIP)
+		if err != nil {
+			return nil, err
+		}
+		m.log.Info("tap restored", "vm", m.id, "iface", iface, "tap", tap.TapName,
+			"ip", tap.GuestIP)
+	}
+	return rest, nil
+}
+
+// tapLeases returns, for a snapshot's metadata, the owner and guest address of every TAP
+// smartvm made for this VM.
+func (m *MicroVM) tapLeases(ctx context.Context) (map[string]TapLease, error) {
+	taps, err := m.GetTapDevices(ctx)
+	if err != nil || len(taps) == 0 {
+		return nil, err
+	}
+	out := map[string]TapLease{}
+	for _, t := range taps {
+		out[t.IfaceID] = TapLease{Owner: t.VMID, GuestIP: t.GuestIP}
+	}
+	return out, nil
+}
 
 // detachNetwork removes the VM's TAP devices and releases its addresses.
 func (m *MicroVM) detachNetwork(ctx context.Context) error {
 	m.mu.Lock()
-	had := m.hasTaps
-	m.hasTaps = false
+	ids := m.netIDs
+	m.netIDs = nil
 	m.mu.Unlock()
-	if !had {
+	if len(ids) == 0 {
 		return nil
 	}
 	nm, err := m.mgr.net.manager()
 	if err != nil {
 		return err
 	}
-	return nm.ReleaseVM(ctx, m.id)
+	var errs []error
+	for _, id := range ids {
+		errs = append(errs, nm.ReleaseVM(ctx, id))
+	}
+	return errors.Join(errs...)
 }
 
-// netSetPID ties the VM's network record to the Firecracker process, so a later manager
+// netSetPID ties the VM's network records to the Firecracker process, so a later manager
 // can tell whether the VM still runs.
 func (m *MicroVM) netSetPID(pid int) {
-	m.mu.Lock()
-	had := m.hasTaps
-	m.mu.Unlock()
-	if !had {
+	ids := m.networkIDs()
+	if len(ids) == 0 {
 		return
 	}
 	nm, err := m.mgr.net.manager()
-	if err == nil {
-		err = nm.SetVMProcess(context.Background(), m.id, pid)
+	for _, id := range ids {
+		if err == nil {
+			err = nm.SetVMProcess(context.Background(), id, pid)
+		}
 	}
 	if err != nil {
 		m.log.Warn("could not record VMM pid with network lease", "vm", m.id, "err", err)
@@ -166,15 +232,21 @@ func (m *MicroVM) netSetPID(pid int) {
 // GetTapDevices returns the TAP devices smartvm created for this VM, with their guest
 // addresses and MACs. Interfaces with a caller-supplied HostDevName are not included.
 func (m *MicroVM) GetTapDevices(ctx context.Context) ([]network.TapDevice, error) {
-	m.mu.Lock()
-	had := m.hasTaps
-	m.mu.Unlock()
-	if !had {
+	ids := m.networkIDs()
+	if len(ids) == 0 {
 		return nil, nil
 	}
 	nm, err := m.mgr.net.manager()
 	if err != nil {
 		return nil, err
 	}
-	return nm.TapDevices(ctx, m.id)
+	var out []network.TapDevice
+	for _, id := range ids {
+		taps, err := nm.TapDevices(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, taps...)
+	}
+	return out, nil
 }

@@ -81,7 +81,8 @@ func TestNetworkedVMChild(t *testing.T) {
 		t.Fatalf("guest did not boot with a TAP: %v", err)
 	}
 	checkTaps(t, ctx, vm, opts)
-	if err := vm.Stop(ctx); err != nil {
+	restored := snapshotAndRestore(t, ctx, svm, vm)
+	if err := restored.Stop(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if err := svm.Cleanup(ctx); err != nil {
@@ -97,6 +98,43 @@ func TestNetworkedVMChild(t *testing.T) {
 	if !t.Failed() {
 		fmt.Println("NETCHILD OK")
 	}
+}
+
+// snapshotAndRestore snapshots vm, cleans it up (its TAP and lease go), and restores it:
+// the TAP must come back with the same name, MAC and guest address.
+func snapshotAndRestore(t *testing.T, ctx context.Context, svm *smartvm.SmartVM,
+	vm *smartvm.MicroVM) *smartvm.MicroVM {
+	before, _ := vm.GetTapDevices(ctx)
+	if err := vm.Pause(ctx); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	snap := smartvm.SnapshotParams{SnapshotPath: dir + "/vm.snap", MemFilePath: dir + "/vm.mem"}
+	if _, err := vm.CreateSnapshot(ctx, snap); err != nil {
+		t.Fatal(err)
+	}
+	if err := vm.Cleanup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := netlink.LinkByName(before[0].TapName); err == nil {
+		t.Fatalf("TAP %s still there after Cleanup", before[0].TapName)
+	}
+	restored, err := svm.RestoreVM(ctx, "", smartvm.SnapshotLoadOptions{
+		SnapshotPath: snap.SnapshotPath, Resume: true})
+	if err != nil {
+		t.Fatalf("restore a VM whose TAP is gone: %v", err)
+	}
+	if err := restored.Console().WaitFor(ctx, "tick"); err != nil {
+		t.Fatalf("restored guest does not tick: %v", err)
+	}
+	after, err := restored.GetTapDevices(ctx)
+	if err != nil || len(after) != 1 || after[0] != before[0] {
+		t.Fatalf("restored TAPs %+v, %v; want %+v", after, err, before)
+	}
+	if _, err := netlink.LinkByName(after[0].TapName); err != nil {
+		t.Fatalf("restored TAP not in netlink: %v", err)
+	}
+	return restored
 }
 
 // checkTaps compares GetTapDevices with what netlink and nftables show.

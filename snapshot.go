@@ -81,6 +81,9 @@ type SnapshotMetadata struct {
 	TrackDirtyPages bool `json:"trackDirtyPages"`
 	// Taps maps each network interface id to its host TAP device.
 	Taps map[string]string `json:"taps,omitempty"`
+	// Leases describes the TAPs smartvm created, by interface id, so that LoadSnapshot
+	// can recreate them with the guest's address.
+	Leases map[string]TapLease `json:"leases,omitempty"`
 	// Vsock is the vsock device, with its resolved socket path.
 	Vsock *config.Vsock `json:"vsock,omitempty"`
 	// Drives maps each drive id to its backing file.
@@ -88,6 +91,13 @@ type SnapshotMetadata struct {
 	// Config is the VM's resolved configuration, without MMDS contents, logger and
 	// metrics, which belong to the process rather than to the snapshot.
 	Config *config.VM `json:"config"`
+}
+
+// TapLease is a TAP smartvm created: the network record that owns it (the id of the VM
+// it was made for) and the guest address leased with it.
+type TapLease struct {
+	Owner   string `json:"owner"`
+	GuestIP string `json:"guestIp"`
 }
 
 // MetadataPath returns the metadata file of the snapshot at snapshotPath.
@@ -118,6 +128,9 @@ func (m *MicroVM) CreateSnapshot(ctx context.Context, p SnapshotParams) (*Snapsh
 		return nil, err
 	}
 	meta := m.snapshotMetadata(p, cfg)
+	if meta.Leases, err = m.tapLeases(ctx); err != nil {
+		return nil, err
+	}
 	if err := writeMetadata(meta); err != nil {
 		return nil, err
 	}

@@ -67,24 +67,25 @@ func (m *MicroVM) prepareSnapshotVsock(c *config.VM) error {
 
 // prepareSnapshotNetwork makes sure the host TAP devices named in meta (after overrides)
 // exist in this process's network namespace before the snapshot is loaded, since
-// Firecracker reopens them by name. A missing device is INVALID_CONFIG naming it.
-//
-// Known limit: smartvm does not recreate its own automatic TAPs for a restored VM; a
-// snapshot of a VM with automatic TAPs loads while the original VM's TAPs still exist, or
-// after the caller recreates them or maps the interfaces to other TAPs (NetworkOverrides,
-// Firecracker 1.14 and later).
+// Firecracker reopens them by name. A missing TAP that smartvm had created is recreated
+// with its name and guest address (and released at this VM's cleanup); any other missing
+// device is INVALID_CONFIG naming it.
 func (m *MicroVM) prepareSnapshotNetwork(ctx context.Context, meta *SnapshotMetadata) error {
 	var missing []string
 	for _, id := range sortedKeys(meta.Taps) {
-		tap := meta.Taps[id]
-		if _, err := net.InterfaceByName(tap); err != nil {
-			missing = append(missing, fmt.Sprintf("%s (interface %s)", tap, id))
+		if _, err := net.InterfaceByName(meta.Taps[id]); err != nil {
+			missing = append(missing, id)
 		}
 	}
-	if len(missing) == 0 {
-		return nil
+	missing, err := m.restoreTaps(ctx, meta, missing)
+	if err != nil || len(missing) == 0 {
+		return err
+	}
+	names := make([]string, len(missing))
+	for i, id := range missing {
+		names[i] = fmt.Sprintf("%s (interface %s)", meta.Taps[id], id)
 	}
 	return errdefs.New(errdefs.InvalidConfig, "LoadSnapshot: host TAP device(s) %s do not "+
 		"exist; create them, or map the interfaces to other TAPs with NetworkOverrides",
-		strings.Join(missing, ", "))
+		strings.Join(names, ", "))
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 
 	"code.foss.global/push.rocks/smartvm/errdefs"
 	"github.com/vishvananda/netlink"
@@ -31,9 +32,31 @@ func (m *Manager) CreateTapDevice(ctx context.Context, vmID, ifaceID string) (*T
 		return nil, errdefs.New(errdefs.InvalidConfig,
 			"network: VM id and interface id must not be empty (got %q, %q)", vmID, ifaceID)
 	}
+	return m.createOrRestore(ctx, vmID, ifaceID, "")
+}
+
+// RestoreTapDevice is CreateTapDevice for a VM restored from a snapshot: the guest already
+// has its address configured, so the lease must be guestIP again. It fails with
+// TAP_CREATE_FAILED when that address is outside the subnet or leased to another
+// interface. An existing record for the pair is returned as CreateTapDevice does.
+func (m *Manager) RestoreTapDevice(ctx context.Context, vmID, ifaceID, guestIP string) (
+	*TapDevice, error) {
+	if guestIP == "" {
+		return nil, errdefs.New(errdefs.InvalidConfig,
+			"network: restore TAP for %s/%s: no guest address given", vmID, ifaceID)
+	}
+	return m.createOrRestore(ctx, vmID, ifaceID, guestIP)
+}
+
+func (m *Manager) createOrRestore(ctx context.Context, vmID, ifaceID, want string) (
+	*TapDevice, error) {
+	if vmID == "" || ifaceID == "" {
+		return nil, errdefs.New(errdefs.InvalidConfig,
+			"network: VM id and interface id must not be empty (got %q, %q)", vmID, ifaceID)
+	}
 	var dev *TapDevice
 	err := m.withState(ctx, func(tx *txn) (err error) {
-		dev, err = m.createTap(tx, vmID, ifaceID)
+		dev, err = m.createTap(tx, vmID, ifaceID, want)
 		return err
 	})
 	if err != nil {
@@ -41,6 +64,29 @@ func (m *Manager) CreateTapDevice(ctx context.Context, vmID, ifaceID string) (*T
 			vmID, ifaceID)
 	}
 	return dev, nil
+}
+
+// lease picks the address for a new TAP: want if given and free, else the lowest free.
+func (m *Manager) lease(st *state, want string) (netip.Addr, error) {
+	used := st.usedAddrs()
+	if want == "" {
+		ip, err := m.subnet.allocate(used)
+		if errors.Is(err, errSubnetExhausted) {
+			return ip, errdefs.New(errdefs.SubnetExhausted, "network: subnet %s is "+
+				"exhausted: all %d guest addresses are leased", m.subnet, m.subnet.capacity())
+		}
+		return ip, err
+	}
+	ip, err := netip.ParseAddr(want)
+	if err != nil || !m.subnet.isGuestAddr(ip) {
+		return ip, errdefs.New(errdefs.TapCreateFailed, "network: address %q is not a "+
+			"guest address of subnet %s", want, m.subnet)
+	}
+	if used[ip] {
+		return ip, errdefs.New(errdefs.TapCreateFailed, "network: address %s is leased to "+
+			"another interface", ip)
+	}
+	return ip, nil
 }
 
 // find returns the record of interface iface of VM vmID, or nil.
@@ -56,7 +102,7 @@ func (st *state) find(vmID, iface string) *tapRecord {
 }
 
 // createTap is CreateTapDevice holding the state lock.
-func (m *Manager) createTap(tx *txn, vmID, ifaceID string) (*TapDevice, error) {
+func (m *Manager) createTap(tx *txn, vmID, ifaceID, want string) (*TapDevice, error) {
 	st := tx.st
 	if len(st.VMs) > 0 && st.Subnet != m.subnet.String() {
 		return nil, errdefs.New(errdefs.InvalidConfig, "network: the data dir holds leases "+
@@ -78,10 +124,9 @@ func (m *Manager) createTap(tx *txn, vmID, ifaceID string) (*TapDevice, error) {
 		return nil, errdefs.New(errdefs.TapCreateFailed, "network: TAP name %s or MAC %s of "+
 			"%s/%s is already held by %s/%s", name, mac, vmID, ifaceID, id, iface)
 	}
-	ip, err := m.subnet.allocate(st.usedAddrs())
-	if errors.Is(err, errSubnetExhausted) {
-		return nil, errdefs.New(errdefs.SubnetExhausted, "network: subnet %s is exhausted: "+
-			"all %d guest addresses are leased", m.subnet, m.subnet.capacity())
+	ip, err := m.lease(st, want)
+	if err != nil {
+		return nil, err
 	}
 	if err := m.ensureInfra(tx); err != nil {
 		return nil, err
