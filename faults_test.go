@@ -16,10 +16,13 @@ import (
 // configRoutes are the calls Start makes for a VM with every device.
 var configRoutes = []string{
 	"PUT /logger", "PUT /metrics", "PUT /machine-config", "PUT /boot-source",
-	"PUT /drives/rootfs", "PUT /vsock", "PUT /balloon", "PUT /entropy", "PUT /actions",
+	"PUT /drives/rootfs", "PUT /network-interfaces/eth0", "PUT /vsock", "PUT /balloon",
+	"PUT /entropy", "PUT /mmds/config", "PUT /mmds", "PUT /actions",
 }
 
-// fullVM adds a drive, vsock, balloon, entropy, logger and metrics to the tiny guest.
+// fullVM adds a drive, a network interface (on a TAP name the simulator accepts without
+// the device, like Firecracker running as root), vsock, balloon, entropy, MMDS, logger and
+// metrics to the tiny guest.
 func fullVM(t *testing.T, rig *fctest.Rig) *config.VM {
 	cfg := rig.TinyVM()
 	dir := t.TempDir()
@@ -28,6 +31,8 @@ func fullVM(t *testing.T, rig *fctest.Rig) *config.VM {
 		t.Fatal(err)
 	}
 	cfg.Drives = []config.Drive{{DriveID: "rootfs", PathOnHost: disk, IsRootDevice: true}}
+	cfg.NetworkInterfaces = []config.NetworkInterface{{IfaceID: "eth0", HostDevName: "svfault0"}}
+	cfg.MMDS = &config.MMDS{Version: "V2", Metadata: map[string]any{"k": "v"}}
 	cfg.Vsock = &config.Vsock{GuestCID: 3}
 	cfg.Balloon = &config.Balloon{AmountMib: 0, DeflateOnOom: true}
 	cfg.Entropy = &config.Entropy{}
