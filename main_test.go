@@ -3,8 +3,10 @@ package smartvm_test
 import (
 	"os"
 	"testing"
+
+	"code.foss.global/push.rocks/smartvm/internal/fctest"
 )
 
 func TestMain(m *testing.M) {
-	os.Exit(m.Run())
+	os.Exit(fctest.Main(m))
 }

@@ -33,10 +33,7 @@ func TestLoadPayloadPerVersion(t *testing.T) {
 		VsockOverride: "/s/v.sock", ClockRealtime: true}
 	for _, vs := range specVersions {
 		v, _ := api.ParseVersion(vs)
-		sp, err := spec.Load(vs)
-		if err != nil {
-			t.Fatal(err)
-		}
+		sp := spec.LoadForTest(t, vs)
 		for _, o := range optionSubsets(all) {
 			body, err := smartvm.LoadPayloadForTest(v, o, "/s/vm.mem", o.TrackDirtyPages)
 			if !supports(v, o) {
@@ -134,10 +131,7 @@ func TestFeatureTableMatchesSpecs(t *testing.T) {
 	}
 	for _, vs := range specVersions {
 		v, _ := api.ParseVersion(vs)
-		sp, err := spec.Load(vs)
-		if err != nil {
-			t.Fatal(err)
-		}
+		sp := spec.LoadForTest(t, vs)
 		for f, has := range checks {
 			if got := has(sp); got != v.Supports(f) {
 				t.Errorf("%s: spec has %q = %v, feature table says %v", vs, f, got,
@@ -151,10 +145,7 @@ func TestFeatureTableMatchesSpecs(t *testing.T) {
 // those of every supported version's spec (they did not change between 1.7 and 1.16).
 func TestCPUTemplatesPerVersion(t *testing.T) {
 	for _, vs := range specVersions {
-		sp, err := spec.Load(vs)
-		if err != nil {
-			t.Fatal(err)
-		}
+		sp := spec.LoadForTest(t, vs)
 		want := sp.Enum("CpuTemplate", "")
 		if got := config.CPUTemplates; !slices.Equal(got, want) {
 			t.Errorf("%s: config.CPUTemplates = %v, spec says %v", vs, got, want)

@@ -15,10 +15,7 @@ var specVersions = []api.Version{v170, v1142, v1161}
 
 func loadSpec(t *testing.T, v api.Version) *spec.Spec {
 	t.Helper()
-	s, err := spec.Load(v.String())
-	if err != nil {
-		t.Fatalf("load API spec %v: %v", v, err)
-	}
+	s := spec.LoadForTest(t, v.String())
 	if s.Version() != v.String() {
 		t.Fatalf("spec.Load(%v) chose %s", v, s.Version())
 	}

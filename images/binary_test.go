@@ -321,16 +321,18 @@ func TestEnsureBinaryExplicitPath(t *testing.T) {
 }
 
 func TestBinaryVersionRealFirecracker(t *testing.T) {
-	p := os.Getenv("SMARTVM_TEST_FIRECRACKER")
-	if p == "" {
-		t.Skip("SMARTVM_TEST_FIRECRACKER is not set")
+	env := os.Getenv("SMARTVM_TEST_FIRECRACKER")
+	if env == "" {
+		t.Skip("SKIPPED real Firecracker run: SMARTVM_TEST_FIRECRACKER is not set")
 	}
-	v, err := BinaryVersion(context.Background(), p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := NormalizeVersion(v); err != nil {
-		t.Errorf("version %q from %s is not a version", v, p)
+	for _, p := range strings.Split(env, ":") { // one path or several, like the other tests
+		v, err := BinaryVersion(context.Background(), p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := NormalizeVersion(v); err != nil {
+			t.Errorf("version %q from %s is not a version", v, p)
+		}
 	}
 }
 

@@ -90,12 +90,23 @@ type confAnswer struct {
 }
 
 func TestConformance(t *testing.T) {
-	real := os.Getenv("SMARTVM_TEST_FIRECRACKER")
-	version := DefaultVersion
-	if real == "" {
+	env := os.Getenv("SMARTVM_TEST_FIRECRACKER")
+	if env == "" {
 		t.Log("SMARTVM_TEST_FIRECRACKER is not set: checking the simulator only, " +
 			"without comparing against a real Firecracker")
-	} else {
+		conformance(t, "")
+		return
+	}
+	for _, real := range strings.Split(env, ":") { // one path or several
+		t.Run(filepath.Base(real), func(t *testing.T) { conformance(t, real) })
+	}
+}
+
+// conformance runs every case on the simulator and, when real is not empty, on the real
+// Firecracker binary real, comparing the answers.
+func conformance(t *testing.T, real string) {
+	version := DefaultVersion
+	if real != "" {
 		version = realVersion(t, real)
 	}
 	kernel := filepath.Join(t.TempDir(), "tinyguest.elf")

@@ -29,7 +29,7 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	code := m.Run()
+	code := fctest.Main(m)
 	if binPath != "" {
 		os.RemoveAll(filepath.Dir(binPath))
 	}

@@ -92,6 +92,28 @@ func BinaryVersion(bin string) (api.Version, error) {
 }
 
 var (
+	tempOnce sync.Once
+	tempRoot string
+	tempErr  error
+)
+
+// tempDir returns a directory for this test process's built files, removed by Main.
+func tempDir() (string, error) {
+	tempOnce.Do(func() { tempRoot, tempErr = os.MkdirTemp("", "smartvm-test-") })
+	return tempRoot, tempErr
+}
+
+// Main runs the tests of a package that uses the rig and then removes the simulator and
+// guest it built. Call it from TestMain: os.Exit(fctest.Main(m)).
+func Main(m *testing.M) int {
+	code := m.Run()
+	if tempRoot != "" {
+		os.RemoveAll(tempRoot)
+	}
+	return code
+}
+
+var (
 	simOnce sync.Once
 	simPath string
 	simErr  error
@@ -101,7 +123,7 @@ var (
 func SimBinary(t testing.TB) string {
 	t.Helper()
 	simOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "fcsim-")
+		dir, err := tempDir()
 		if err != nil {
 			simErr = err
 			return
@@ -130,7 +152,7 @@ var (
 func Kernel(t testing.TB) string {
 	t.Helper()
 	kernelOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "tinyguest-")
+		dir, err := tempDir()
 		if err == nil {
 			kernelPath, err = guest.Build(dir)
 		}

@@ -116,10 +116,17 @@ func TestLastTick(t *testing.T) {
 // TestRealFirecracker boots the guest on the Firecracker binary named by
 // SMARTVM_TEST_FIRECRACKER and reads the banner and the first three ticks from its console.
 func TestRealFirecracker(t *testing.T) {
-	fc := os.Getenv("SMARTVM_TEST_FIRECRACKER")
-	if fc == "" {
-		t.Skip("real Firecracker not given: set SMARTVM_TEST_FIRECRACKER")
+	env := os.Getenv("SMARTVM_TEST_FIRECRACKER")
+	if env == "" {
+		t.Skip("SKIPPED real Firecracker run: set SMARTVM_TEST_FIRECRACKER")
 	}
+	for _, fc := range strings.Split(env, ":") { // one path or several
+		t.Run(filepath.Base(fc), func(t *testing.T) { bootReal(t, fc) })
+	}
+}
+
+// bootReal boots the guest on the Firecracker binary fc.
+func bootReal(t *testing.T, fc string) {
 	dir := t.TempDir()
 	kernel := filepath.Join(dir, "tinyguest.elf")
 	cfg := filepath.Join(dir, "config.json")

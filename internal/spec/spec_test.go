@@ -10,7 +10,7 @@ import (
 
 // envRequire makes missing specifications fail the tests instead of
 // skipping them; CI sets it.
-const envRequire = "SMARTVM_REQUIRE_SPECS"
+const envRequire = EnvRequire
 
 // allVersions are the specification files the tests expect.
 var allVersions = []string{"1.7.0", "1.14.2", "1.16.1"}
