@@ -58,3 +58,20 @@ func TestREADMETables(t *testing.T) {
 		}
 	}
 }
+
+// TestREADMEExample checks that the README's library program is Example, which the
+// compiler checks.
+func TestREADMEExample(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := os.ReadFile("example_test.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, body, ok := strings.Cut(string(src), "func Example() {\n")
+	if !ok || !strings.Contains(string(readme), "func main() {\n"+body) {
+		t.Fatal("README.md's library program differs from Example in example_test.go")
+	}
+}

@@ -19,7 +19,8 @@ type Options struct {
 	// Default DefaultDataDir.
 	DataDir string
 	// FirecrackerBinaryPath is the firecracker executable. When empty, SmartVM uses the
-	// cached release of FirecrackerVersion in DataDir, downloading it if needed.
+	// cached release of FirecrackerVersion in DataDir, else firecracker on PATH, else it
+	// downloads and verifies that release.
 	FirecrackerBinaryPath string
 	// FirecrackerVersion is the release to use when no binary path is given, such as
 	// "v1.14.2". Empty means the pinned default of the images package.

@@ -3,8 +3,10 @@ package config
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
+	"reflect"
 
 	"code.foss.global/push.rocks/smartvm/api"
 	"code.foss.global/push.rocks/smartvm/errdefs"
@@ -13,6 +15,9 @@ import (
 // LoadFile reads a VM config from a JSON file; see Load.
 func LoadFile(path string) (*VM, error) {
 	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, errdefs.New(errdefs.NotFound, "config file %s does not exist", path)
+	}
 	if err != nil {
 		return nil, errdefs.Wrap(err, errdefs.InvalidConfig, "read config %s", path)
 	}
@@ -31,7 +36,8 @@ func LoadFile(path string) (*VM, error) {
 func Load(data []byte) (*VM, error) {
 	var probe map[string]json.RawMessage
 	if err := json.Unmarshal(data, &probe); err != nil {
-		return nil, errdefs.Wrap(err, errdefs.InvalidConfig, "config is not a JSON object")
+		return nil, errdefs.Wrap(jsonError(err), errdefs.InvalidConfig,
+			"config is not a JSON object")
 	}
 	if probe == nil { // the document is null
 		return nil, errdefs.New(errdefs.InvalidConfig, "config is not a JSON object")
@@ -39,7 +45,7 @@ func Load(data []byte) (*VM, error) {
 	if _, ok := probe["boot-source"]; ok {
 		var fc api.FullVMConfiguration
 		if err := decodeStrict(data, &fc); err != nil {
-			return nil, errdefs.Wrap(err, errdefs.InvalidConfig,
+			return nil, errdefs.Wrap(jsonError(err), errdefs.InvalidConfig,
 				"read Firecracker config file format")
 		}
 		for i, d := range fc.Drives {
@@ -54,7 +60,7 @@ func Load(data []byte) (*VM, error) {
 	}
 	var vm VM
 	if err := decodeStrict(data, &vm); err != nil {
-		return nil, errdefs.Wrap(err, errdefs.InvalidConfig, "read smartvm config")
+		return nil, errdefs.Wrap(jsonError(err), errdefs.InvalidConfig, "read smartvm config")
 	}
 	normalize(&vm)
 	return &vm, nil
@@ -78,6 +84,42 @@ func normalize(vm *VM) {
 			m.Metadata = nil
 		}
 	}
+}
+
+// jsonError rewords encoding/json's errors for people: positions for syntax errors,
+// JSON field paths and JSON types for type errors.
+func jsonError(err error) error {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		return fmt.Errorf("invalid JSON at byte %d: %v", syn.Offset, syn)
+	case errors.As(err, &typ) && typ.Field != "":
+		return fmt.Errorf("field %s: want %s, got %s", typ.Field, jsonKind(typ.Type.Kind()),
+			typ.Value)
+	case errors.As(err, &typ):
+		return fmt.Errorf("want %s, got %s", jsonKind(typ.Type.Kind()), typ.Value)
+	}
+	return err
+}
+
+func jsonKind(k reflect.Kind) string {
+	switch k {
+	case reflect.Bool:
+		return "true or false"
+	case reflect.String:
+		return "a string"
+	case reflect.Slice, reflect.Array:
+		return "a list"
+	case reflect.Map, reflect.Struct:
+		return "an object"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	}
+	if k >= reflect.Int && k <= reflect.Uint64 {
+		return "a whole number in range"
+	}
+	return k.String()
 }
 
 func decodeStrict(data []byte, v any) error {

@@ -236,7 +236,7 @@ func TestLoadFile(t *testing.T) {
 		t.Fatalf("LoadFile = %+v, %v", vm, err)
 	}
 	_, err = LoadFile(filepath.Join(dir, "missing.json"))
-	requireCode(t, err, errdefs.InvalidConfig)
+	requireCode(t, err, errdefs.NotFound)
 	bad := filepath.Join(dir, "bad.json")
 	if err := os.WriteFile(bad, []byte(`{"nope": 1}`), 0o600); err != nil {
 		t.Fatal(err)
@@ -289,4 +289,21 @@ func FuzzLoad(f *testing.F) {
 			t.Errorf("re-Load changed the VM\n got %+v\nwant %+v\nfrom %s", again, vm, first)
 		}
 	})
+}
+
+// TestLoadErrorsReadable checks that JSON mistakes are reported in JSON terms: a position
+// for a syntax error, the field path and JSON types for a type error.
+func TestLoadErrorsReadable(t *testing.T) {
+	for doc, want := range map[string]string{
+		`{"machineConfig": {"vcpuCount": 1,}}`: "invalid JSON at byte",
+		`{"machineConfig": {"vcpuCount": "two"}}`: "field machineConfig.vcpuCount: want a " +
+			"whole number in range, got string",
+		`{"drives": {"a": 1}}`: "field drives: want a list, got object",
+	} {
+		_, err := Load([]byte(doc))
+		requireCode(t, err, errdefs.InvalidConfig)
+		if !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "Go struct") {
+			t.Errorf("Load(%s) = %v, want it to say %q", doc, err, want)
+		}
+	}
 }

@@ -251,7 +251,8 @@ func checkSocketPath(p *problems, field, path string) {
 		p.add("%s %q: must be an absolute path", field, path)
 	}
 	if len(path) > MaxSocketPath {
-		p.add("%s: %d bytes, a Unix socket path must be under 108", field, len(path))
+		p.add("%s %s: %d bytes, a Unix socket path must be under 108; use a shorter "+
+			"directory (such as the data directory) or id", field, path, len(path))
 	}
 }
 
@@ -262,7 +263,8 @@ func CheckSocketPath(field, path string) error {
 	if len(p) == 0 {
 		return nil
 	}
-	return errdefs.Wrap(&ValidationError{Problems: p}, errdefs.InvalidConfig, "%s", p[0])
+	return errdefs.Wrap(&ValidationError{Problems: p}, errdefs.InvalidConfig,
+		"invalid Unix socket path")
 }
 
 func checkDeviceID(p *problems, field, id string) {

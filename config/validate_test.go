@@ -238,7 +238,9 @@ func TestValidateDevices(t *testing.T) {
 		}, nil},
 		{"vsock path 108 bytes", func(vm *VM, _ files) {
 			vm.Vsock.UdsPath = "/" + strings.Repeat("s", 107)
-		}, []string{"vsock.udsPath: 108 bytes, a Unix socket path must be under 108"}},
+		}, []string{"vsock.udsPath /" + strings.Repeat("s", 107) + ": 108 bytes, a Unix " +
+			"socket path must be under 108; use a shorter directory (such as the data " +
+			"directory) or id"}},
 		{"vsock path relative", func(vm *VM, _ files) { vm.Vsock.UdsPath = "v.sock" },
 			[]string{`vsock.udsPath "v.sock": must be an absolute path`}},
 		{"vsock path empty", func(vm *VM, _ files) { vm.Vsock.UdsPath = "" }, nil},
@@ -271,7 +273,7 @@ func TestCheckSocketPath(t *testing.T) {
 	}
 	err := CheckSocketPath("api", "/"+strings.Repeat("a", 200))
 	requireCode(t, err, errdefs.InvalidConfig)
-	if !strings.Contains(err.Error(), "api: 201 bytes") {
+	if !strings.Contains(err.Error(), "api /"+strings.Repeat("a", 200)+": 201 bytes") {
 		t.Errorf("error %q does not name the field and length", err)
 	}
 }

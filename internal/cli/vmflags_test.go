@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/spf13/pflag"
@@ -125,12 +126,15 @@ func TestFlagErrors(t *testing.T) {
 		"metadata not JSON":      {"--kernel", "/k", "--metadata", "{"},
 		"tap without name":       {"--kernel", "/k", "--tap", "/02:00:00:00:00:01"},
 		"unknown config key":     {"--config", bad},
-		"missing config file":    {"--config", filepath.Join(dir, "nope.json")},
 	} {
 		_, err := parseVM(t, args...)
 		if errdefs.CodeOf(err) != errdefs.InvalidConfig {
 			t.Errorf("%s: error %v, want INVALID_CONFIG", name, err)
 		}
+	}
+	_, err := parseVM(t, "--config", filepath.Join(dir, "nope.json"))
+	if errdefs.CodeOf(err) != errdefs.NotFound || !strings.Contains(err.Error(), "nope.json") {
+		t.Errorf("missing config file: error %v, want NOT_FOUND naming the file", err)
 	}
 }
 
