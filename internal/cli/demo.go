@@ -28,7 +28,7 @@ const demoLong = `Boot smartvm's built-in tiny guest (a few hundred bytes of x86
 "tick N" lines), then pause it, snapshot it, restore the snapshot into a new VM, show
 the counter continuing where it stopped, stop that VM gracefully and print how long
 each step took. It needs only a Firecracker binary and /dev/kvm: no kernel, no
-rootfs, no network. Everything it creates in the data directory is removed at the end.`
+rootfs, no network. It leaves no process, socket or file behind.`
 
 // demo is one run of the demo: its files, its VMs and its measurements.
 type demo struct {

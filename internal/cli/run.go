@@ -100,11 +100,11 @@ func (a *app) run(cmd *cobra.Command, f *runFlags) (err error) {
 			err = cerr
 		}
 	}()
+	// Said before Start: once the VM runs, its console owns the terminal's lines.
+	a.notef("starting VM %s; press Ctrl-C to stop it", vm.ID())
 	if err := a.start(ctx, vm, tty); err != nil {
 		return err
 	}
-	a.notef("VM %s running (Firecracker %s); press Ctrl-C to stop it", vm.ID(),
-		vm.Version())
 	select {
 	case <-vm.Exited():
 		err := vm.Wait(context.Background())
