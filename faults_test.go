@@ -1,7 +1,9 @@
 package smartvm_test
 
 import (
+	"context"
 	"errors"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -166,13 +168,13 @@ func TestDuplicateID(t *testing.T) {
 	}
 }
 
-// TestSocketInUse refuses to start on a socket where a live VMM answers, and replaces a
-// stale one.
+// TestSocketInUse checks that a VM id running in one SmartVM cannot be started by another
+// on the same data directory, and that the loser's Cleanup leaves the winner's files; that
+// a socket some other process serves is refused; and that a stale socket is replaced.
 func TestSocketInUse(t *testing.T) {
 	rig := fctest.NewRig(t, fctest.Targets(t)[0], smartvm.Options{})
 	ctx := rig.Ctx(30 * time.Second)
-	cfg := rig.TinyVM()
-	cfg.ID = "shared"
+	cfg := withID(rig.TinyVM(), "shared")
 	first, err := rig.SVM.CreateVM(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -180,37 +182,53 @@ func TestSocketInUse(t *testing.T) {
 	if err := first.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	other, err := smartvm.New(smartvm.Options{DataDir: rig.DataDir,
-		FirecrackerBinaryPath: rig.Target.Binary, FirecrackerArgs: rig.Target.Args})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { other.Cleanup(ctx) })
+	other := newSVM(t, rig)
 	second, err := other.CreateVM(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	err = second.Start(ctx)
-	if !errors.Is(err, smartvm.ErrStartFailed) || !strings.Contains(err.Error(), "live") {
-		t.Fatalf("Start on a live socket = %v", err)
+	if !errors.Is(err, smartvm.ErrStartFailed) || !strings.Contains(err.Error(), "in use") {
+		t.Fatalf("Start of an id another SmartVM runs = %v", err)
 	}
-	if first.State() != smartvm.StateRunning {
-		t.Fatalf("first VM disturbed: %s", first.State())
-	}
-	// Stop the first VM without cleanup: its socket file stays behind, stale.
-	if err := first.Stop(ctx); err != nil {
+	if err := second.Cleanup(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(first.SocketPath()); err != nil {
-		t.Fatalf("expected a stale socket after stop: %v", err)
+	if _, err := os.Stat(first.SocketPath()); err != nil || first.State() != smartvm.StateRunning {
+		t.Fatalf("the loser's Cleanup disturbed the winner: %v, %s", err, first.State())
 	}
-	third, err := smartvm.New(smartvm.Options{DataDir: rig.DataDir,
-		FirecrackerBinaryPath: rig.Target.Binary, FirecrackerArgs: rig.Target.Args})
+	if _, err := first.GetInfo(ctx); err != nil {
+		t.Fatalf("winner no longer answers: %v", err)
+	}
+
+	// A socket that some other process serves.
+	lis, err := net.Listen("unix", filepath.Join(rig.DataDir, "sockets", "foreign.sock"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { third.Cleanup(ctx) })
-	again, err := third.CreateVM(ctx, cfg)
+	defer lis.Close()
+	foreign, err := rig.SVM.CreateVM(ctx, withID(rig.TinyVM(), "foreign"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = foreign.Start(ctx)
+	if !errors.Is(err, smartvm.ErrStartFailed) || !strings.Contains(err.Error(), "live") {
+		t.Fatalf("Start on a live foreign socket = %v", err)
+	}
+	if err := foreign.Cleanup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	lis.Close()
+
+	// A stale socket: bound, then abandoned without unlinking.
+	stale := filepath.Join(rig.DataDir, "sockets", "stale.sock")
+	sl, err := net.ListenUnix("unix", &net.UnixAddr{Name: stale, Net: "unix"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sl.SetUnlinkOnClose(false)
+	sl.Close()
+	again, err := rig.SVM.CreateVM(ctx, withID(rig.TinyVM(), "stale"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -220,6 +238,17 @@ func TestSocketInUse(t *testing.T) {
 	if err := again.Console().WaitFor(ctx, "tick 1"); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// newSVM returns a second SmartVM on the rig's data directory, cleaned up with the test.
+func newSVM(t *testing.T, rig *fctest.Rig) *smartvm.SmartVM {
+	svm, err := smartvm.New(smartvm.Options{DataDir: rig.DataDir,
+		FirecrackerBinaryPath: rig.Target.Binary, FirecrackerArgs: rig.Target.Args})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { svm.Cleanup(context.Background()) })
+	return svm
 }
 
 func withID(cfg *config.VM, id string) *config.VM {

@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"path/filepath"
 	"sync"
 	"time"
@@ -34,11 +35,14 @@ type MicroVM struct {
 	version  api.Version
 	timings  Timings
 	stopDone chan struct{} // non-nil while or after a Stop runs
-	stopErr  error
 	cleaned  bool
-	netIDs   []string   // network records (VM ids) whose TAPs this VM uses and releases
-	resolved *config.VM // the config as sent, with TAPs and paths filled in
-	ext      surface    // state of the device, snapshot and FIFO methods (surface.go)
+	netIDs   []string // network records (VM ids) whose TAPs this VM uses and releases
+	idLock   *os.File // the claim on this VM's id (claim.go), from Start to Cleanup
+	// startCancel and startDone let Stop and Cleanup cancel a Start under way.
+	startCancel context.CancelFunc
+	startDone   chan struct{}
+	resolved    *config.VM // the config as sent, with TAPs and paths filled in
+	ext         surface    // state of the device, snapshot and FIFO methods (surface.go)
 }
 
 // vmPaths are the files a VM owns.

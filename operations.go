@@ -29,8 +29,8 @@ var (
 	opStart         = &Operation{Name: "Start", States: []State{StateCreated}}
 	opPause         = &Operation{Name: "Pause", States: live}
 	opResume        = &Operation{Name: "Resume", States: live}
-	opStop          = &Operation{Name: "Stop", States: notStarting()}
-	opCleanup       = &Operation{Name: "Cleanup", States: notStarting()}
+	opStop          = &Operation{Name: "Stop", States: allStates()}
+	opCleanup       = &Operation{Name: "Cleanup", States: allStates()}
 	opGetInfo       = &Operation{Name: "GetInfo", States: live}
 	opGetVersion    = &Operation{Name: "GetVersion", States: live}
 	opGetVMConfig   = &Operation{Name: "GetVMConfig", States: live}
@@ -39,9 +39,10 @@ var (
 		opGetVersion, opGetVMConfig, opWait}
 )
 
-// notStarting is every state but configuring, when Start owns the VM.
-func notStarting() []State {
-	return []State{StateCreated, StateRunning, StatePaused, StateStopped, StateFailed}
+// allStates is every state; Stop and Cleanup cancel a Start under way.
+func allStates() []State {
+	return []State{StateCreated, StateConfiguring, StateRunning, StatePaused, StateStopped,
+		StateFailed}
 }
 
 // registerOperations adds operations to the table; files that define more MicroVM methods
@@ -117,7 +118,7 @@ func (m *MicroVM) do(ctx context.Context, op *Operation, method, path string, bo
 		return err
 	}
 	if err := c.Do(ctx, method, path, body, out, timeout); err != nil {
-		return errdefs.Wrap(err, errdefs.CodeOf(err), "%s on VM %s", op.Name, m.id)
+		return errdefs.Context(err, errdefs.APIError, "%s on VM %s", op.Name, m.id)
 	}
 	return nil
 }

@@ -157,9 +157,13 @@ func (v *vmm) exitCode() int {
 	return -1
 }
 
-// fileTail returns up to n bytes from the end of the file at path, or "".
+// fileTail returns up to n bytes from the end of the regular file at path, or "".
 func fileTail(path string, n int64) string {
-	f, err := os.Open(path)
+	// Only a regular file: reading a FIFO (a user's logger may be one) could block.
+	if fi, err := os.Lstat(path); err != nil || !fi.Mode().IsRegular() {
+		return ""
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return ""
 	}

@@ -210,14 +210,10 @@ func (s *SmartVM) VMCount() int {
 	return len(s.vms)
 }
 
-// StopAll stops every VM in parallel and returns the errors joined.
+// StopAll stops every VM in parallel, cancelling Starts under way, and returns the errors
+// joined.
 func (s *SmartVM) StopAll(ctx context.Context) error {
-	return s.each(func(m *MicroVM) error {
-		if m.State() == StateConfiguring {
-			return nil // Start is responsible for it
-		}
-		return m.Stop(ctx)
-	})
+	return s.each(func(m *MicroVM) error { return m.Stop(ctx) })
 }
 
 // Cleanup stops nothing gracefully: it kills and cleans up every VM in parallel, then

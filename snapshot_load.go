@@ -79,20 +79,14 @@ func (m *MicroVM) LoadSnapshot(ctx context.Context, opts SnapshotLoadOptions) er
 	if err != nil {
 		return err
 	}
-	m.mu.Lock()
-	if err := m.check(opLoadSnapshot); err != nil { // another call won the race
-		m.mu.Unlock()
+	ctx, err = m.beginStart(ctx, opLoadSnapshot) // fails if another call won the race
+	if err != nil {
 		return err
 	}
-	m.state = StateConfiguring
-	m.timings = Timings{started: time.Now()}
-	m.mu.Unlock()
+	defer m.endStart()
 	m.log.Info("loading snapshot", "vm", m.id, "snapshot", opts.SnapshotPath)
 
-	if err := m.claimSocket(); err != nil {
-		m.mu.Lock()
-		m.state = StateFailed
-		m.mu.Unlock()
+	if err := m.claim(); err != nil {
 		return err
 	}
 	if err := m.load(ctx, plan); err != nil {
@@ -339,15 +333,9 @@ func (m *MicroVM) sendLoad(ctx context.Context, plan *loadPlan) error {
 
 // loadStepError names the failed step and adds the process's stderr if it died.
 func (m *MicroVM) loadStepError(step string, err error) error {
-	code := errdefs.CodeOf(err)
-	if code == "" {
-		code = errdefs.StartFailed
-	}
-	e := errdefs.Wrap(err, code, "LoadSnapshot on VM %s: step %s failed", m.id, step)
-	var inner *errdefs.Error
-	if errors.As(err, &inner) {
-		e.StatusCode = inner.StatusCode
-	}
+	e := errdefs.Context(err, errdefs.StartFailed, "LoadSnapshot on VM %s: step %s failed",
+		m.id, step)
+	code := e.Code
 	m.mu.Lock()
 	p := m.proc
 	m.mu.Unlock()

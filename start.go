@@ -3,7 +3,6 @@ package smartvm
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"time"
@@ -17,22 +16,16 @@ import (
 // configuration in Firecracker's order, then InstanceStart. Any failure names the step
 // that failed (and Firecracker's fault_message), kills the process, removes the files and
 // TAP devices it created, and leaves the VM in StateFailed; call Cleanup to forget it.
+// Stop or Cleanup during Start cancel it.
 func (m *MicroVM) Start(ctx context.Context) error {
-	m.mu.Lock()
-	if err := m.check(opStart); err != nil {
-		m.mu.Unlock()
+	ctx, err := m.beginStart(ctx, opStart)
+	if err != nil {
 		return err
 	}
-	m.state = StateConfiguring
-	m.timings = Timings{started: time.Now()}
-	m.mu.Unlock()
+	defer m.endStart()
 	m.log.Info("starting vm", "vm", m.id)
 
-	if err := m.claimSocket(); err != nil {
-		// Nothing was created, and the socket may be another VMM's: touch no file.
-		m.mu.Lock()
-		m.state = StateFailed
-		m.mu.Unlock()
+	if err := m.claim(); err != nil {
 		return err
 	}
 	if err := m.boot(ctx); err != nil {
@@ -210,15 +203,7 @@ func (m *MicroVM) socketError(p *vmm, err error) error {
 // stepError wraps the failure of one step of Start, keeping the code, HTTP status and
 // fault_message of the cause and adding the process's stderr if it died.
 func (m *MicroVM) stepError(step string, err error) error {
-	e := &errdefs.Error{Code: errdefs.CodeOf(err), Err: err,
-		Message: fmt.Sprintf("start VM %s: step %s failed", m.id, step)}
-	if e.Code == "" {
-		e.Code = errdefs.StartFailed
-	}
-	var inner *errdefs.Error
-	if errors.As(err, &inner) {
-		e.StatusCode = inner.StatusCode
-	}
+	e := errdefs.Context(err, errdefs.StartFailed, "start VM %s: step %s failed", m.id, step)
 	m.mu.Lock()
 	p := m.proc
 	m.mu.Unlock()
@@ -243,6 +228,8 @@ func (m *MicroVM) abort() {
 	m.mu.Unlock()
 	if p != nil {
 		p.kill()
+	} else {
+		m.console.close() // no process will ever write to it
 	}
 	m.removeFiles()
 	m.releaseSurface()
@@ -284,3 +271,60 @@ func (m *MicroVM) addLogTail(err error) {
 
 // defaultVsockPath is where a VM's vsock socket goes when the config names none.
 func defaultVsockPath(vmDir string) string { return filepath.Join(vmDir, "vsock.sock") }
+
+// beginStart moves the VM from StateCreated to StateConfiguring for op (Start or
+// LoadSnapshot) and returns a context that Stop and Cleanup can cancel.
+func (m *MicroVM) beginStart(ctx context.Context, op *Operation) (context.Context, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := m.check(op); err != nil {
+		return nil, err
+	}
+	m.state = StateConfiguring
+	m.timings = Timings{started: time.Now()}
+	ctx, m.startCancel = context.WithCancel(ctx)
+	m.startDone = make(chan struct{})
+	return ctx, nil
+}
+
+// endStart ends what beginStart began.
+func (m *MicroVM) endStart() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.startCancel()
+	close(m.startDone)
+}
+
+// cancelStart cancels a Start or LoadSnapshot under way and waits for it to return.
+func (m *MicroVM) cancelStart(ctx context.Context) error {
+	m.mu.Lock()
+	if m.state != StateConfiguring {
+		m.mu.Unlock()
+		return nil
+	}
+	cancel, done := m.startCancel, m.startDone
+	m.mu.Unlock()
+	cancel()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// claim takes the VM's id and API socket; after a failure nothing was created, and the
+// VM is failed.
+func (m *MicroVM) claim() error {
+	err := m.claimID()
+	if err == nil {
+		err = m.claimSocket()
+	}
+	if err != nil {
+		m.mu.Lock()
+		m.state = StateFailed
+		m.mu.Unlock()
+		m.console.close() // no process will ever write to it
+	}
+	return err
+}

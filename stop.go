@@ -3,9 +3,7 @@ package smartvm
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -25,8 +23,12 @@ const termGrace = time.Second
 // VM is resumed first so the guest can react. Stop returns once the process is gone, in
 // at most StopGrace plus about a second; if ctx ends earlier it kills at once. Stop is
 // idempotent and safe to call concurrently; on a VM that never started it only marks it
-// stopped. Files stay until Cleanup, so the log can still be read.
+// stopped, and a Start under way is cancelled (the VM ends failed). A VM that had failed
+// stays failed. Files stay until Cleanup, so the log can still be read.
 func (m *MicroVM) Stop(ctx context.Context) error {
+	if err := m.cancelStart(ctx); err != nil {
+		return err
+	}
 	m.mu.Lock()
 	if err := m.check(opStop); err != nil {
 		m.mu.Unlock()
@@ -55,16 +57,16 @@ func (m *MicroVM) Stop(ctx context.Context) error {
 		}
 		<-done
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.stopErr
+	return nil
 }
 
 // runStop escalates until the process is gone. It runs once per VM.
 func (m *MicroVM) runStop(p *vmm, c *api.Client) {
 	defer func() {
 		m.mu.Lock()
-		m.state = StateStopped
+		if m.state != StateFailed { // a VM that had failed stays failed
+			m.state = StateStopped
+		}
 		close(m.stopDone)
 		m.mu.Unlock()
 	}()
@@ -112,18 +114,27 @@ func sendCtrlAltDel(m *MicroVM, c *api.Client, grace time.Duration) bool {
 
 // Cleanup kills Firecracker if it still runs, removes the API socket, the vsock socket and
 // its per-port siblings, the VM's directory and its TAP devices and address leases, and
-// removes the VM from its SmartVM. It is valid in every state and idempotent.
+// removes the VM from its SmartVM. It is valid in every state and idempotent; a Start
+// under way is cancelled first. Files are removed only by the VM that claimed its id at
+// Start, and sockets only while no other process serves them.
 func (m *MicroVM) Cleanup(ctx context.Context) error {
+	if err := m.cancelStart(ctx); err != nil {
+		return err
+	}
 	m.mu.Lock()
-	p := m.proc
 	if err := m.check(opCleanup); err != nil {
 		m.mu.Unlock()
 		return err
 	}
+	if m.state == StateCreated {
+		m.state = StateStopped // before unlocking, so that no Start can begin now
+	}
+	p := m.proc
 	m.mu.Unlock()
 	if p != nil {
 		p.kill()
 	}
+	m.console.close()
 	var problems []string
 	if err := m.removeFiles(); err != nil {
 		problems = append(problems, err.Error())
@@ -132,6 +143,7 @@ func (m *MicroVM) Cleanup(ctx context.Context) error {
 	if err := m.detachNetwork(ctx); err != nil {
 		problems = append(problems, err.Error())
 	}
+	m.releaseID()
 	m.mu.Lock()
 	if !m.state.Terminal() {
 		m.state = StateStopped
@@ -150,22 +162,18 @@ func (m *MicroVM) Cleanup(ctx context.Context) error {
 	return nil
 }
 
-// removeFiles deletes the API socket, the vsock sockets and the VM directory.
+// removeFiles deletes the API socket, the vsock sockets and the VM directory, if this VM
+// holds its id's claim; without it they may be another VM's.
 func (m *MicroVM) removeFiles() error {
+	if !m.ownsID() {
+		return nil
+	}
 	var errs []error
-	rm := func(path string) {
-		if err := os.RemoveAll(path); err != nil {
-			errs = append(errs, fmt.Errorf("remove %s: %w", path, err))
-		}
-	}
-	rm(m.paths.socket)
+	errs = append(errs, removeSocket(m.paths.socket))
 	if vs := m.vsockPath(); vs != "" {
-		siblings, _ := filepath.Glob(globEscape(vs) + "_*")
-		for _, s := range append(siblings, vs) {
-			rm(s)
-		}
+		errs = append(errs, removeVsock(vs))
 	}
-	rm(m.paths.dir)
+	errs = append(errs, removeVMDir(m.paths.dir))
 	return errors.Join(errs...)
 }
 
@@ -180,10 +188,15 @@ func (m *MicroVM) vsockPath() string {
 }
 
 // removeStaleVsock removes a leftover vsock socket at path that no process serves. A live
-// one belongs to another VMM and is refused.
+// one belongs to another VMM and is refused, and so is a file that is not a socket.
 func removeStaleVsock(path string) error {
-	if _, err := os.Lstat(path); errors.Is(err, os.ErrNotExist) {
+	fi, err := os.Lstat(path)
+	if errors.Is(err, os.ErrNotExist) {
 		return nil
+	}
+	if err == nil && fi.Mode()&os.ModeSocket == 0 {
+		return errdefs.New(errdefs.InvalidConfig,
+			"vsock udsPath %s exists and is not a socket; choose another path", path)
 	}
 	if api.SocketAlive(path) {
 		return errdefs.New(errdefs.StartFailed,

@@ -114,8 +114,12 @@ func (c *Client) Do(ctx context.Context, method, path string, body, out any,
 		return nil
 	}
 	if err := json.Unmarshal(data, out); err != nil {
-		return errdefs.Wrap(err, errdefs.APIError, "%s %s: decode answer", method, path).
-			WithDetail("body", truncate(string(data), 512))
+		// The answer is never quoted: it may hold MMDS secrets.
+		if json.Valid(data) { // the caller's type does not fit the answer
+			return errdefs.Wrap(err, errdefs.InvalidConfig, "%s %s: the answer does not "+
+				"fit into %T", method, path, out)
+		}
+		return errdefs.Wrap(err, errdefs.APIError, "%s %s: unreadable answer", method, path)
 	}
 	return nil
 }
@@ -198,11 +202,17 @@ func truncate(s string, n int) string {
 	return s[:n] + "…"
 }
 
-// FaultMessage returns Firecracker's fault_message carried by err, or "".
+// FaultMessage returns Firecracker's fault_message carried anywhere in err's chain, or "".
 func FaultMessage(err error) string {
-	var e *errdefs.Error
-	if errors.As(err, &e) {
-		return e.Details["fault_message"]
+	for err != nil {
+		var e *errdefs.Error
+		if !errors.As(err, &e) {
+			return ""
+		}
+		if msg := e.Details["fault_message"]; msg != "" {
+			return msg
+		}
+		err = e.Err
 	}
 	return ""
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 
@@ -60,8 +61,20 @@ func TestDecodeBadAnswer(t *testing.T) {
 	if !errors.As(err, &e) || e.Code != errdefs.APIError {
 		t.Fatalf("err = %v, want API_ERROR", err)
 	}
-	if e.Details["body"] != `{"app_name":` {
-		t.Errorf("body detail %q", e.Details["body"])
+	if strings.Contains(err.Error(), "app_name") {
+		t.Errorf("error %q quotes the answer, which may hold MMDS secrets", err)
+	}
+}
+
+// TestDecodeMismatchKeepsSecrets decodes a valid answer into a type that does not fit it:
+// the caller's mistake, INVALID_CONFIG, and the answer is not quoted.
+func TestDecodeMismatchKeepsSecrets(t *testing.T) {
+	fc := newFakeFC(t, answer(200, `{"token":"s3cr3t"}`))
+	c := NewClient(fc.path)
+	var out struct{ Token int }
+	err := c.Get(context.Background(), "/mmds", &out)
+	if errdefs.CodeOf(err) != errdefs.InvalidConfig || strings.Contains(err.Error(), "s3cr3t") {
+		t.Fatalf("err = %v, want INVALID_CONFIG without the value", err)
 	}
 }
 

@@ -142,15 +142,19 @@ func (e *Error) Error() string {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
+	var inner *Error
+	errors.As(e.Err, &inner)
 	for _, k := range keys {
+		if inner != nil && inner.Details[k] == e.Details[k] {
+			continue // the cause prints it
+		}
 		fmt.Fprintf(&b, "; %s: %s", k, e.Details[k])
 	}
 	if e.Err != nil {
 		b.WriteString(": ")
 		b.WriteString(e.Err.Error())
 	}
-	var inner *Error
-	if errors.As(e.Err, &inner) {
+	if inner != nil {
 		return b.String() // the innermost error carries the hint
 	}
 	b.WriteString(" [hint: ")
@@ -188,4 +192,19 @@ func CodeOf(err error) Code {
 		return e.Code
 	}
 	return ""
+}
+
+// Context wraps err with a message that says where it happened, keeping the code, HTTP
+// status and details of the first *Error in err's chain (fallback when there is none), so
+// that callers can read them off the outermost error.
+func Context(err error, fallback Code, format string, args ...any) *Error {
+	out := Wrap(err, fallback, format, args...)
+	var inner *Error
+	if errors.As(err, &inner) {
+		out.Code, out.StatusCode = inner.Code, inner.StatusCode
+		for k, v := range inner.Details {
+			out.WithDetail(k, v)
+		}
+	}
+	return out
 }
