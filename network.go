@@ -151,14 +151,14 @@ func (m *MicroVM) networkIDs() []string {
 func guestDevice(i int) string { return "eth" + strconv.Itoa(i) }
 
 // restoreTaps recreates the TAPs smartvm had made for a snapshotted VM that are missing
-// now, with the same names and guest addresses, since the restored guest still uses them.
-// It returns the interfaces it could not restore that way.
+// now, with the same names, MACs and guest addresses, since the restored guest still uses
+// them; they are recorded as this VM's. It returns the interfaces it could not restore.
 func (m *MicroVM) restoreTaps(ctx context.Context, meta *SnapshotMetadata,
 	missing []string) ([]string, error) {
 	var rest []string
 	for _, iface := range missing {
 		lease, ok := meta.Leases[iface]
-		if !ok || network.TapName(lease.Owner, iface) != meta.Taps[iface] {
+		if !ok || lease.TapName != meta.Taps[iface] { // not smartvm's, or overridden
 			rest = append(rest, iface)
 			continue
 		}
@@ -166,8 +166,9 @@ func (m *MicroVM) restoreTaps(ctx context.Context, meta *SnapshotMetadata,
 		if err != nil {
 			return nil, err
 		}
-		m.ownNetwork(lease.Owner)
-		tap, err := nm.RestoreTapDevice(ctx, lease.Owner, iface, lease.GuestIP)
+		m.ownNetwork(m.id)
+		tap, err := nm.RestoreTapDevice(ctx, m.id, network.TapDevice{IfaceID: iface,
+			TapName: lease.TapName, MAC: lease.MAC, GuestIP: lease.GuestIP})
 		if err != nil {
 			return nil, err
 		}
@@ -177,8 +178,7 @@ func (m *MicroVM) restoreTaps(ctx context.Context, meta *SnapshotMetadata,
 	return rest, nil
 }
 
-// tapLeases returns, for a snapshot's metadata, the owner and guest address of every TAP
-// smartvm made for this VM.
+// tapLeases returns, for a snapshot's metadata, the TAPs smartvm made for this VM.
 func (m *MicroVM) tapLeases(ctx context.Context) (map[string]TapLease, error) {
 	taps, err := m.GetTapDevices(ctx)
 	if err != nil || len(taps) == 0 {
@@ -186,7 +186,7 @@ func (m *MicroVM) tapLeases(ctx context.Context) (map[string]TapLease, error) {
 	}
 	out := map[string]TapLease{}
 	for _, t := range taps {
-		out[t.IfaceID] = TapLease{Owner: t.VMID, GuestIP: t.GuestIP}
+		out[t.IfaceID] = TapLease{TapName: t.TapName, MAC: t.MAC, GuestIP: t.GuestIP}
 	}
 	return out, nil
 }

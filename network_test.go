@@ -128,11 +128,31 @@ func snapshotAndRestore(t *testing.T, ctx context.Context, svm *smartvm.SmartVM,
 		t.Fatalf("restored guest does not tick: %v", err)
 	}
 	after, err := restored.GetTapDevices(ctx)
-	if err != nil || len(after) != 1 || after[0] != before[0] {
-		t.Fatalf("restored TAPs %+v, %v; want %+v", after, err, before)
+	want := before[0]
+	want.VMID = restored.ID() // the TAP is the restored VM's now
+	if err != nil || len(after) != 1 || after[0] != want {
+		t.Fatalf("restored TAPs %+v, %v; want %+v", after, err, want)
 	}
 	if _, err := netlink.LinkByName(after[0].TapName); err != nil {
 		t.Fatalf("restored TAP not in netlink: %v", err)
+	}
+	// A new VM with the original id would get the same TAP name: it must be refused, and
+	// its cleanup must leave the restored VM's TAP alone.
+	again, err := svm.CreateVM(ctx, &config.VM{ID: vm.ID(),
+		BootSource:        config.BootSource{KernelImagePath: os.Getenv("SMARTVM_HELPER_KERNEL")},
+		MachineConfig:     config.MachineConfig{VcpuCount: 1, MemSizeMib: 128},
+		NetworkInterfaces: []config.NetworkInterface{{IfaceID: "eth0"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := again.Start(ctx); smartvm.ErrorCode(err) != smartvm.CodeTapCreateFailed {
+		t.Fatalf("Start of a VM whose TAP name a restored VM holds = %v", err)
+	}
+	if err := again.Cleanup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := netlink.LinkByName(after[0].TapName); err != nil {
+		t.Fatalf("restored VM's TAP removed by another VM's cleanup: %v", err)
 	}
 	return restored
 }

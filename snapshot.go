@@ -93,10 +93,11 @@ type SnapshotMetadata struct {
 	Config *config.VM `json:"config"`
 }
 
-// TapLease is a TAP smartvm created: the network record that owns it (the id of the VM
-// it was made for) and the guest address leased with it.
+// TapLease is a TAP smartvm created for the snapshotted VM: its name, the guest's MAC and
+// the guest address leased with it, which a restored guest keeps using.
 type TapLease struct {
-	Owner   string `json:"owner"`
+	TapName string `json:"tapName"`
+	MAC     string `json:"mac"`
 	GuestIP string `json:"guestIp"`
 }
 

@@ -29,7 +29,8 @@ func TestLeaseWanted(t *testing.T) {
 			t.Errorf("lease %q = %v, want TAP_CREATE_FAILED", bad, err)
 		}
 	}
-	if _, err := m.RestoreTapDevice(t.Context(), "a", "eth0", ""); errdefs.CodeOf(err) !=
+	dev := TapDevice{IfaceID: "eth0", TapName: "svtest0", MAC: "02:00:00:00:00:01"}
+	if _, err := m.RestoreTapDevice(t.Context(), "a", dev); errdefs.CodeOf(err) !=
 		errdefs.InvalidConfig {
 		t.Errorf("RestoreTapDevice without an address = %v, want INVALID_CONFIG", err)
 	}

@@ -32,24 +32,29 @@ func (m *Manager) CreateTapDevice(ctx context.Context, vmID, ifaceID string) (*T
 		return nil, errdefs.New(errdefs.InvalidConfig,
 			"network: VM id and interface id must not be empty (got %q, %q)", vmID, ifaceID)
 	}
-	return m.createOrRestore(ctx, vmID, ifaceID, "")
+	return m.createOrRestore(ctx, vmID, ifaceID, nil)
 }
 
-// RestoreTapDevice is CreateTapDevice for a VM restored from a snapshot: the guest already
-// has its address configured, so the lease must be guestIP again. It fails with
-// TAP_CREATE_FAILED when that address is outside the subnet or leased to another
-// interface. An existing record for the pair is returned as CreateTapDevice does.
-func (m *Manager) RestoreTapDevice(ctx context.Context, vmID, ifaceID, guestIP string) (
+// RestoreTapDevice is CreateTapDevice for a VM restored from a snapshot: the guest still
+// uses the TAP name, MAC and address of the snapshotted VM (dev, as TapDevices reported it
+// then), so the TAP is recreated with exactly those, recorded under vmID, the restored
+// VM. It fails with TAP_CREATE_FAILED when the name, MAC or address is held by another
+// record or the address is outside the subnet. An existing record for (vmID,
+// dev.IfaceID) is returned as CreateTapDevice does.
+func (m *Manager) RestoreTapDevice(ctx context.Context, vmID string, dev TapDevice) (
 	*TapDevice, error) {
-	if guestIP == "" {
-		return nil, errdefs.New(errdefs.InvalidConfig,
-			"network: restore TAP for %s/%s: no guest address given", vmID, ifaceID)
+	if dev.TapName == "" || dev.MAC == "" || dev.GuestIP == "" {
+		return nil, errdefs.New(errdefs.InvalidConfig, "network: restore TAP for %s/%s: "+
+			"name, MAC and guest address are all needed", vmID, dev.IfaceID)
 	}
-	return m.createOrRestore(ctx, vmID, ifaceID, guestIP)
+	if err := checkLinkName(dev.TapName); err != nil {
+		return nil, errdefs.Wrap(err, errdefs.InvalidConfig, "network: restore TAP")
+	}
+	return m.createOrRestore(ctx, vmID, dev.IfaceID, &dev)
 }
 
-func (m *Manager) createOrRestore(ctx context.Context, vmID, ifaceID, want string) (
-	*TapDevice, error) {
+func (m *Manager) createOrRestore(ctx context.Context, vmID, ifaceID string,
+	want *TapDevice) (*TapDevice, error) {
 	if vmID == "" || ifaceID == "" {
 		return nil, errdefs.New(errdefs.InvalidConfig,
 			"network: VM id and interface id must not be empty (got %q, %q)", vmID, ifaceID)
@@ -102,7 +107,8 @@ func (st *state) find(vmID, iface string) *tapRecord {
 }
 
 // createTap is CreateTapDevice holding the state lock.
-func (m *Manager) createTap(tx *txn, vmID, ifaceID, want string) (*TapDevice, error) {
+func (m *Manager) createTap(tx *txn, vmID, ifaceID string, want *TapDevice) (*TapDevice,
+	error) {
 	st := tx.st
 	if len(st.VMs) > 0 && st.Subnet != m.subnet.String() {
 		return nil, errdefs.New(errdefs.InvalidConfig, "network: the data dir holds leases "+
@@ -119,12 +125,15 @@ func (m *Manager) createTap(tx *txn, vmID, ifaceID, want string) (*TapDevice, er
 		dev := m.device(vmID, *t)
 		return &dev, nil
 	}
-	name, mac := TapName(vmID, ifaceID), MAC(vmID, ifaceID)
+	name, mac, wantIP := TapName(vmID, ifaceID), MAC(vmID, ifaceID), ""
+	if want != nil {
+		name, mac, wantIP = want.TapName, want.MAC, want.GuestIP
+	}
 	if id, iface, ok := st.owner(name, mac); ok {
 		return nil, errdefs.New(errdefs.TapCreateFailed, "network: TAP name %s or MAC %s of "+
 			"%s/%s is already held by %s/%s", name, mac, vmID, ifaceID, id, iface)
 	}
-	ip, err := m.lease(st, want)
+	ip, err := m.lease(st, wantIP)
 	if err != nil {
 		return nil, err
 	}
