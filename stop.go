@@ -81,8 +81,8 @@ func (m *MicroVM) runStop(p *vmm, c *api.Client) {
 }
 
 func (m *MicroVM) escalate(p *vmm, c *api.Client) string {
-	grace := m.mgr.opts.StopGrace
-	if c != nil && sendCtrlAltDel(m, c, grace) && p.waitExit(grace) {
+	deadline := time.Now().Add(m.mgr.opts.StopGrace) // the request counts against grace
+	if c != nil && sendCtrlAltDel(m, c, deadline) && p.waitExit(time.Until(deadline)) {
 		return "ctrl-alt-del"
 	}
 	m.log.Warn("guest did not shut down, sending SIGTERM", "vm", m.id)
@@ -96,8 +96,8 @@ func (m *MicroVM) escalate(p *vmm, c *api.Client) string {
 }
 
 // sendCtrlAltDel asks the guest to reset. A 204 only means the key event was queued.
-func sendCtrlAltDel(m *MicroVM, c *api.Client, grace time.Duration) bool {
-	ctx, cancel := context.WithTimeout(context.Background(), min(grace, 2*time.Second))
+func sendCtrlAltDel(m *MicroVM, c *api.Client, deadline time.Time) bool {
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
 	defer cancel()
 	if m.State() == StatePaused {
 		if err := c.Patch(ctx, "/vm", api.VM{State: api.VMStateResumed}); err != nil {

@@ -62,7 +62,7 @@ func fullVM(f files) *VM {
 				MTU:           1400},
 			{IfaceID: "eth1", HostDevName: "tap1"},
 		},
-		Vsock: &Vsock{GuestCID: 3, UdsPath: "/run/vm-1/vsock.sock"},
+		Vsock: &Vsock{GuestCID: 3, UdsPath: "/tmp/vm-1-vsock.sock"},
 		Balloon: &Balloon{AmountMib: 64, DeflateOnOom: true, StatsPollingIntervalS: 5,
 			FreePageHinting: true, FreePageReporting: true},
 		MMDS: &MMDS{Version: "V2", NetworkInterfaces: []string{"eth0"},

@@ -157,7 +157,7 @@ func (c *VM) MMDSConfigPayload(v api.Version) (api.MmdsConfig, error) {
 func LoggerPayload(l *Logger) api.Logger {
 	return api.Logger{
 		LogPath:       l.LogPath,
-		Level:         l.Level,
+		Level:         CanonicalLogLevel(l.Level),
 		ShowLevel:     optBool(l.ShowLevel),
 		ShowLogOrigin: optBool(l.ShowLogOrigin),
 		Module:        l.Module,

@@ -80,7 +80,7 @@ func TestBootRequestsFull(t *testing.T) {
 			`"refill_time":100}},"tx_rate_limiter":{"ops":{"size":10,"refill_time":10}},` +
 			`"mtu":1400}`},
 		{"PUT", "/network-interfaces/eth1", `{"iface_id":"eth1","host_dev_name":"tap1"}`},
-		{"PUT", "/vsock", `{"guest_cid":3,"uds_path":"/run/vm-1/vsock.sock"}`},
+		{"PUT", "/vsock", `{"guest_cid":3,"uds_path":"/tmp/vm-1-vsock.sock"}`},
 		{"PUT", "/balloon", `{"amount_mib":64,"deflate_on_oom":true,` +
 			`"stats_polling_interval_s":5,"free_page_hinting":true,"free_page_reporting":true}`},
 		{"PUT", "/entropy", `{"rate_limiter":{"bandwidth":{"size":64,"refill_time":10}}}`},

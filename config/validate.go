@@ -19,6 +19,9 @@ const (
 	MaxVcpuCount  = 32
 	MinGuestCID   = 3
 	MaxSocketPath = 107 // sun_path holds 108 bytes including the terminating NUL
+	// MaxBootArgs is the size of Firecracker's x86_64 kernel command line buffer, which
+	// also holds the arguments Firecracker adds for its devices.
+	MaxBootArgs = 2048
 )
 
 // Enumerations that Validate accepts.
@@ -108,8 +111,16 @@ func CheckID(id string) error {
 }
 
 func (c *VM) validateBoot(p *problems) {
-	checkFile(p, "bootSource.kernelImagePath", c.BootSource.KernelImagePath, true)
-	checkFile(p, "bootSource.initrdPath", c.BootSource.InitrdPath, false)
+	checkRegular(p, "bootSource.kernelImagePath", c.BootSource.KernelImagePath, true)
+	checkRegular(p, "bootSource.initrdPath", c.BootSource.InitrdPath, false)
+	args := c.BootSource.BootArgs
+	if strings.ContainsRune(args, 0) {
+		p.add("bootSource.bootArgs: contains a NUL byte")
+	}
+	if len(args) >= MaxBootArgs {
+		p.add("bootSource.bootArgs: %d bytes, Firecracker's kernel command line holds "+
+			"fewer than %d", len(args), MaxBootArgs)
+	}
 }
 
 func (c *VM) validateMachine(p *problems) {
@@ -125,6 +136,13 @@ func (c *VM) validateMachine(p *problems) {
 	}
 	checkEnum(p, "machineConfig.cpuTemplate", m.CPUTemplate, CPUTemplates)
 	checkEnum(p, "machineConfig.hugePages", m.HugePages, HugePages)
+	if m.HugePages == "2M" && m.MemSizeMib%2 != 0 {
+		p.add("machineConfig.memSizeMib %d: must be a multiple of 2 with 2M huge pages",
+			m.MemSizeMib)
+	}
+	if m.HugePages == "2M" && c.Balloon != nil {
+		p.add("balloon: Firecracker does not support a balloon with huge pages")
+	}
 }
 
 func (c *VM) validateDrives(p *problems) {
@@ -151,7 +169,7 @@ func (c *VM) validateDrives(p *problems) {
 }
 
 func (c *VM) validateInterfaces(p *problems) {
-	seen := map[string]bool{}
+	seen, devs, macs := map[string]bool{}, map[string]bool{}, map[string]bool{}
 	for i, n := range c.NetworkInterfaces {
 		name := fmt.Sprintf("networkInterfaces[%d]", i)
 		checkDeviceID(p, name+".ifaceId", n.IfaceID)
@@ -159,12 +177,22 @@ func (c *VM) validateInterfaces(p *problems) {
 			p.add("%s.ifaceId %q: duplicate", name, n.IfaceID)
 		}
 		seen[n.IfaceID] = true
-		if len(n.HostDevName) > 15 || strings.ContainsAny(n.HostDevName, "/ ") {
+		if len(n.HostDevName) > 15 || strings.ContainsAny(n.HostDevName, "/ ") ||
+			n.HostDevName == "." || n.HostDevName == ".." {
 			p.add("%s.hostDevName %q: not a valid interface name", name, n.HostDevName)
 		}
+		if n.HostDevName != "" && devs[n.HostDevName] {
+			p.add("%s.hostDevName %q: used by two interfaces", name, n.HostDevName)
+		}
+		devs[n.HostDevName] = true
 		if n.GuestMAC != "" && !macPattern.MatchString(n.GuestMAC) {
 			p.add("%s.guestMac %q: want six hex pairs like 02:00:00:00:00:01",
 				name, n.GuestMAC)
+		}
+		if mac := strings.ToLower(n.GuestMAC); mac != "" && macs[mac] {
+			p.add("%s.guestMac %q: used by two interfaces", name, n.GuestMAC)
+		} else {
+			macs[mac] = true
 		}
 		if n.MTU < 0 || (n.MTU > 0 && n.MTU < 68) || n.MTU > 65535 {
 			p.add("%s.mtu %d: must be 68 to 65535", name, n.MTU)
@@ -174,6 +202,9 @@ func (c *VM) validateInterfaces(p *problems) {
 	}
 	if c.MMDS == nil {
 		return
+	}
+	if len(c.NetworkInterfaces) == 0 {
+		p.add("mmds: needs a network interface; the guest reaches MMDS through one")
 	}
 	for _, id := range c.MMDS.NetworkInterfaces {
 		if !seen[id] {
@@ -188,6 +219,11 @@ func (c *VM) validateDevices(p *problems) {
 			p.add("vsock.guestCid %d: must be %d or more", v.GuestCID, MinGuestCID)
 		}
 		checkSocketPath(p, "vsock.udsPath", v.UdsPath)
+		if v.UdsPath != "" {
+			if fi, err := os.Stat(filepath.Dir(v.UdsPath)); err != nil || !fi.IsDir() {
+				p.add("vsock.udsPath %q: its directory does not exist", v.UdsPath)
+			}
+		}
 	}
 	if b := c.Balloon; b != nil {
 		if b.AmountMib < 0 || b.AmountMib > c.MachineConfig.MemSizeMib {
@@ -201,12 +237,13 @@ func (c *VM) validateDevices(p *problems) {
 	if m := c.MMDS; m != nil {
 		checkEnum(p, "mmds.version", m.Version, MMDSVersions)
 		if m.IPv4Address != "" && !isLinkLocal(m.IPv4Address) {
-			p.add("mmds.ipv4Address %q: must be a 169.254.0.0/16 address", m.IPv4Address)
+			p.add("mmds.ipv4Address %q: must be a host address in 169.254.0.0/16 "+
+				"(not .0.0 or .255.255)", m.IPv4Address)
 		}
 	}
 	if l := c.Logger; l != nil {
 		checkAbs(p, "logger.logPath", l.LogPath)
-		checkEnum(p, "logger.level", l.Level, LogLevels)
+		checkEnum(p, "logger.level", CanonicalLogLevel(l.Level), LogLevels)
 	}
 	if m := c.Metrics; m != nil {
 		checkAbs(p, "metrics.metricsPath", m.MetricsPath)
@@ -301,5 +338,32 @@ func checkBucket(p *problems, field string, b *TokenBucket) {
 
 func isLinkLocal(s string) bool {
 	ip := net.ParseIP(s).To4()
-	return ip != nil && ip[0] == 169 && ip[1] == 254
+	if ip == nil || ip[0] != 169 || ip[1] != 254 {
+		return false
+	}
+	host := int(ip[2])<<8 | int(ip[3])
+	return host != 0 && host != 0xffff
+}
+
+// CanonicalLogLevel returns level spelled as the API spec lists it ("info" → "Info");
+// Firecracker reads it case-insensitively. An unknown level is returned unchanged.
+func CanonicalLogLevel(level string) string {
+	for _, l := range LogLevels {
+		if strings.EqualFold(l, level) {
+			return l
+		}
+	}
+	return level
+}
+
+// checkRegular checks an absolute path that must name a regular file, such as a kernel.
+func checkRegular(p *problems, field, path string, required bool) {
+	before := len(*p)
+	checkFile(p, field, path, required)
+	if len(*p) > before || path == "" {
+		return
+	}
+	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
+		p.add("%s %q: not a regular file", field, path)
+	}
 }

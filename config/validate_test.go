@@ -102,7 +102,15 @@ func TestValidateMachine(t *testing.T) {
 				`C3, T2, T2S, T2CL, T2A, V1N1, None`}},
 		{"huge pages", func(vm *VM, _ files) { vm.MachineConfig.HugePages = "1G" },
 			[]string{`machineConfig.hugePages "1G": must be one of None, 2M`}},
-		{"huge pages 2M", func(vm *VM, _ files) { vm.MachineConfig.HugePages = "2M" }, nil},
+		{"huge pages 2M", func(vm *VM, _ files) {
+			vm.MachineConfig.HugePages = "2M"
+			vm.Balloon = nil
+		}, nil},
+		{"huge pages with balloon", func(vm *VM, _ files) { vm.MachineConfig.HugePages = "2M" },
+			[]string{"balloon: Firecracker does not support a balloon with huge pages"}},
+		{"huge pages odd memory", func(vm *VM, _ files) {
+			vm.MachineConfig.HugePages, vm.MachineConfig.MemSizeMib, vm.Balloon = "2M", 255, nil
+		}, []string{"machineConfig.memSizeMib 255: must be a multiple of 2 with 2M huge pages"}},
 	})
 }
 
@@ -255,9 +263,9 @@ func TestValidateDevices(t *testing.T) {
 		{"mmds version", func(vm *VM, _ files) { vm.MMDS.Version = "v2" },
 			[]string{`mmds.version "v2": must be one of V1, V2`}},
 		{"mmds address", func(vm *VM, _ files) { vm.MMDS.IPv4Address = "10.0.0.1" },
-			[]string{`mmds.ipv4Address "10.0.0.1": must be a 169.254.0.0/16 address`}},
+			[]string{`mmds.ipv4Address "10.0.0.1": must be a host address in 169.254.0.0/16 (not .0.0 or .255.255)`}},
 		{"mmds address garbage", func(vm *VM, _ files) { vm.MMDS.IPv4Address = "x" },
-			[]string{`mmds.ipv4Address "x": must be a 169.254.0.0/16 address`}},
+			[]string{`mmds.ipv4Address "x": must be a host address in 169.254.0.0/16 (not .0.0 or .255.255)`}},
 		{"logger level", func(vm *VM, _ files) { vm.Logger.Level = "Verbose" },
 			[]string{`logger.level "Verbose": must be one of ` +
 				`Error, Warning, Info, Debug, Trace, Off`}},
@@ -324,4 +332,38 @@ func TestValidateListsAllProblems(t *testing.T) {
 	if Problems(errors.New("x")) != nil || Problems(nil) != nil {
 		t.Error("Problems of a foreign error is not nil")
 	}
+}
+
+// TestValidateFirecrackerLimits covers configs that pass the spec but that Firecracker
+// refuses later (or crashes on): they are caught before anything starts.
+func TestValidateFirecrackerLimits(t *testing.T) {
+	runRules(t, []rule{
+		{"NUL in boot args", func(vm *VM, _ files) { vm.BootSource.BootArgs = "a\x00b" },
+			[]string{"bootSource.bootArgs: contains a NUL byte"}},
+		{"boot args too long", func(vm *VM, _ files) {
+			vm.BootSource.BootArgs = strings.Repeat("x", 2048)
+		}, []string{"bootSource.bootArgs: 2048 bytes, Firecracker's kernel command line " +
+			"holds fewer than 2048"}},
+		{"kernel not a regular file", func(vm *VM, _ files) {
+			vm.BootSource.KernelImagePath = "/dev/null"
+		}, []string{`bootSource.kernelImagePath "/dev/null": not a regular file`}},
+		{"same TAP twice", func(vm *VM, _ files) {
+			vm.NetworkInterfaces[1].HostDevName = "tap0"
+		}, []string{`networkInterfaces[1].hostDevName "tap0": used by two interfaces`}},
+		{"same MAC twice", func(vm *VM, _ files) {
+			vm.NetworkInterfaces[1].GuestMAC = "02:00:0A:00:00:02"
+		}, []string{`networkInterfaces[1].guestMac "02:00:0A:00:00:02": used by two interfaces`}},
+		{"dot-dot TAP", func(vm *VM, _ files) { vm.NetworkInterfaces[1].HostDevName = ".." },
+			[]string{`networkInterfaces[1].hostDevName "..": not a valid interface name`}},
+		{"MMDS network address", func(vm *VM, _ files) { vm.MMDS.IPv4Address = "169.254.0.0" },
+			[]string{`mmds.ipv4Address "169.254.0.0": must be a host address in ` +
+				`169.254.0.0/16 (not .0.0 or .255.255)`}},
+		{"MMDS without interfaces", func(vm *VM, _ files) {
+			vm.NetworkInterfaces, vm.MMDS.NetworkInterfaces = nil, nil
+		}, []string{"mmds: needs a network interface; the guest reaches MMDS through one"}},
+		{"vsock dir missing", func(vm *VM, _ files) {
+			vm.Vsock.UdsPath = "/nonexistent-dir/v.sock"
+		}, []string{`vsock.udsPath "/nonexistent-dir/v.sock": its directory does not exist`}},
+		{"logger level any case", func(vm *VM, _ files) { vm.Logger.Level = "info" }, nil},
+	})
 }
