@@ -29,19 +29,6 @@ func checkDriveFiles(c *config.VM) error {
 		"missing: %s", strings.Join(missing, ", "))
 }
 
-// prepareLoadOutputs creates Firecracker's default log file or opens the configured
-// logger and metrics outputs.
-func (m *MicroVM) prepareLoadOutputs(c *config.VM) error {
-	if c.Logger == nil {
-		f, err := os.OpenFile(m.paths.log, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-		if err != nil {
-			return errdefs.Wrap(err, errdefs.StartFailed, "create log file")
-		}
-		f.Close()
-	}
-	return m.openOutputs(c)
-}
-
 // prepareSnapshotVsock recreates the directory of the vsock socket the snapshot expects
 // and removes a stale socket there; a live one belongs to another VM and is refused.
 func (m *MicroVM) prepareSnapshotVsock(c *config.VM) error {

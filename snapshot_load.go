@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -279,8 +278,8 @@ func loadPayload(v api.Version, o SnapshotLoadOptions, mem string,
 
 // load runs the side effects of LoadSnapshot; the caller aborts after a failure.
 func (m *MicroVM) load(ctx context.Context, plan *loadPlan) error {
-	if err := os.MkdirAll(m.paths.dir, 0o700); err != nil {
-		return errdefs.Wrap(err, errdefs.StartFailed, "create VM directory %s", m.paths.dir)
+	if err := m.prepareDir(); err != nil {
+		return err
 	}
 	if err := m.prepareSnapshotNetwork(ctx, plan.meta); err != nil {
 		return err
@@ -291,7 +290,7 @@ func (m *MicroVM) load(ctx context.Context, plan *loadPlan) error {
 	m.mu.Lock()
 	m.resolved = plan.resolved
 	m.mu.Unlock()
-	if err := m.prepareLoadOutputs(plan.resolved); err != nil {
+	if err := m.openOutputs(plan.resolved); err != nil {
 		return err
 	}
 	if err := m.launch(ctx, m.spawnArgs()); err != nil {

@@ -47,13 +47,23 @@ func (m *MicroVM) Start(ctx context.Context) error {
 	return nil
 }
 
-// boot runs the steps of Start; the caller cleans up after a failure.
+// boot runs the steps of Start; the caller cleans up after a failure. Firecracker is
+// spawned first and the rest of the preparation (TAP devices, vsock, outputs) runs while
+// it starts up, so that work costs no boot time.
 func (m *MicroVM) boot(ctx context.Context) error {
+	if err := m.prepareDir(); err != nil {
+		return err
+	}
+	p, binary, err := m.spawn(ctx, m.spawnArgs())
+	if err != nil {
+		return err
+	}
 	resolved, err := m.prepare(ctx)
 	if err != nil {
 		return err
 	}
-	if err := m.launch(ctx, m.spawnArgs()); err != nil {
+	m.netSetPID(p.pid())
+	if err := m.waitReady(ctx, p, binary); err != nil {
 		return err
 	}
 	cfgStart := time.Now()
@@ -78,13 +88,25 @@ func (m *MicroVM) boot(ctx context.Context) error {
 	return nil
 }
 
-// prepare makes the VM's directory and resolves the config: TAP devices, vsock path and
-// boot arguments are filled into a copy.
-func (m *MicroVM) prepare(ctx context.Context) (*config.VM, error) {
+// prepareDir makes the VM's directory and, unless the config has a logger, the log file
+// that Firecracker is started with.
+func (m *MicroVM) prepareDir() error {
 	if err := os.MkdirAll(m.paths.dir, 0o700); err != nil {
-		return nil, errdefs.Wrap(err, errdefs.StartFailed, "create VM directory %s",
-			m.paths.dir)
+		return errdefs.Wrap(err, errdefs.StartFailed, "create VM directory %s", m.paths.dir)
 	}
+	if m.cfg.Logger != nil {
+		return nil
+	}
+	f, err := os.OpenFile(m.paths.log, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return errdefs.Wrap(err, errdefs.StartFailed, "create log file")
+	}
+	return f.Close()
+}
+
+// prepare resolves the config: TAP devices, vsock path and boot arguments are filled into
+// a copy, and the logger and metrics outputs are opened.
+func (m *MicroVM) prepare(ctx context.Context) (*config.VM, error) {
 	resolved := m.cfg.Clone()
 	if resolved.Vsock != nil && resolved.Vsock.UdsPath == "" {
 		resolved.Vsock.UdsPath = defaultVsockPath(m.paths.dir)
@@ -96,13 +118,6 @@ func (m *MicroVM) prepare(ctx context.Context) (*config.VM, error) {
 	}
 	if err := m.attachNetwork(ctx, resolved); err != nil {
 		return nil, err
-	}
-	if resolved.Logger == nil {
-		f, err := os.OpenFile(m.paths.log, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-		if err != nil {
-			return nil, errdefs.Wrap(err, errdefs.StartFailed, "create log file")
-		}
-		f.Close()
 	}
 	if err := m.prepareSurface(resolved); err != nil {
 		return nil, err
@@ -145,15 +160,25 @@ func (m *MicroVM) spawnArgs() []string {
 
 // launch spawns Firecracker, waits for its socket and reads its version.
 func (m *MicroVM) launch(ctx context.Context, args []string) error {
-	binary, err := m.mgr.binary(ctx)
+	p, binary, err := m.spawn(ctx, args)
 	if err != nil {
 		return err
+	}
+	m.netSetPID(p.pid())
+	return m.waitReady(ctx, p, binary)
+}
+
+// spawn starts Firecracker with args and makes the VM's API client.
+func (m *MicroVM) spawn(ctx context.Context, args []string) (*vmm, string, error) {
+	binary, err := m.mgr.binary(ctx)
+	if err != nil {
+		return nil, "", err
 	}
 	spawnAt := time.Now()
 	p, err := spawnVMM(spawnSpec{binary: binary, args: args, env: m.mgr.opts.FirecrackerEnv,
 		stdin: m.conIn, console: m.console})
 	if err != nil {
-		return errdefs.Wrap(err, errdefs.StartFailed, "start VM %s: spawn", m.id)
+		return nil, "", errdefs.Wrap(err, errdefs.StartFailed, "start VM %s: spawn", m.id)
 	}
 	client := api.NewClient(m.paths.socket)
 	client.Timeout = m.mgr.opts.RequestTimeout
@@ -163,14 +188,17 @@ func (m *MicroVM) launch(ctx context.Context, args []string) error {
 	m.timings.Spawn = p.spawn.Sub(spawnAt) + spawnAt.Sub(m.timings.started)
 	m.mu.Unlock()
 	go m.watchExit(p)
-	m.netSetPID(p.pid())
+	return p, binary, nil
+}
 
-	err = api.WaitSocket(ctx, m.paths.socket, m.mgr.opts.SocketTimeout, p.exited)
+// waitReady waits for the API socket and reads the version of the Firecracker answering.
+func (m *MicroVM) waitReady(ctx context.Context, p *vmm, binary string) error {
+	err := api.WaitSocket(ctx, m.paths.socket, m.mgr.opts.SocketTimeout, p.exited)
 	if err != nil {
 		return m.socketError(p, err)
 	}
 	ready := time.Now()
-	v, err := m.mgr.versionOf(ctx, binary, client)
+	v, err := m.mgr.versionOf(ctx, binary, m.client)
 	if err != nil {
 		return m.stepError("GET /version", err)
 	}
