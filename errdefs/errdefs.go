@@ -134,7 +134,9 @@ func (e *Error) Error() string {
 		b.WriteString(": ")
 		b.WriteString(e.Message)
 	}
-	if e.StatusCode != 0 {
+	var inner *Error
+	errors.As(e.Err, &inner)
+	if e.StatusCode != 0 && (inner == nil || inner.StatusCode != e.StatusCode) {
 		fmt.Fprintf(&b, " (HTTP %d)", e.StatusCode)
 	}
 	keys := make([]string, 0, len(e.Details))
@@ -142,8 +144,6 @@ func (e *Error) Error() string {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	var inner *Error
-	errors.As(e.Err, &inner)
 	for _, k := range keys {
 		if inner != nil && inner.Details[k] == e.Details[k] {
 			continue // the cause prints it

@@ -193,3 +193,22 @@ func TestCodesAndHints(t *testing.T) {
 		}
 	}
 }
+
+// TestContextKeepsCause checks that Context keeps the cause's code, status and details
+// on the outer error and prints each detail once.
+func TestContextKeepsCause(t *testing.T) {
+	inner := New(APIError, "PUT /x: bad").WithDetail("fault_message", "bad")
+	inner.StatusCode = 400
+	outer := Context(inner, StartFailed, "start VM a")
+	if outer.Code != APIError || outer.StatusCode != 400 ||
+		outer.Details["fault_message"] != "bad" {
+		t.Fatalf("Context = %#v", outer)
+	}
+	if n := strings.Count(outer.Error(), "fault_message: bad"); n != 1 {
+		t.Fatalf("fault_message printed %d times in %q", n, outer.Error())
+	}
+	plain := Context(errors.New("boom"), StartFailed, "start VM a")
+	if plain.Code != StartFailed {
+		t.Fatalf("fallback code = %s", plain.Code)
+	}
+}
