@@ -113,6 +113,15 @@ func snapshotAndRestore(t *testing.T, ctx context.Context, svm *smartvm.SmartVM,
 	if _, err := vm.CreateSnapshot(ctx, snap); err != nil {
 		t.Fatal(err)
 	}
+	// While the snapshotted VM still holds its TAP, a restore must not share it.
+	_, err := svm.RestoreVM(ctx, "", smartvm.SnapshotLoadOptions{
+		SnapshotPath: snap.SnapshotPath, Resume: true})
+	if smartvm.ErrorCode(err) != smartvm.CodeTapCreateFailed {
+		t.Fatalf("restore while the original holds its TAP = %v", err)
+	}
+	if _, err := netlink.LinkByName(before[0].TapName); err != nil {
+		t.Fatalf("refused restore removed the original's TAP: %v", err)
+	}
 	if err := vm.Cleanup(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -54,13 +54,18 @@ func (m *MicroVM) prepareSnapshotVsock(c *config.VM) error {
 
 // prepareSnapshotNetwork makes sure the host TAP devices named in meta (after overrides)
 // exist in this process's network namespace before the snapshot is loaded, since
-// Firecracker reopens them by name. A missing TAP that smartvm had created is recreated
-// with its name and guest address (and released at this VM's cleanup); any other missing
-// device is INVALID_CONFIG naming it.
+// Firecracker reopens them by name. A TAP that smartvm had created is recreated (or taken
+// over) with its name, MAC and guest address and recorded as this VM's; while the
+// snapshotted VM still holds it, that is TAP_CREATE_FAILED. Any other missing device is
+// INVALID_CONFIG naming it.
 func (m *MicroVM) prepareSnapshotNetwork(ctx context.Context, meta *SnapshotMetadata) error {
+	// smartvm's own TAPs are always taken over through the network manager, so that they
+	// become this VM's and a snapshotted VM that still holds one is refused, not shared.
 	var missing []string
 	for _, id := range sortedKeys(meta.Taps) {
-		if _, err := net.InterfaceByName(meta.Taps[id]); err != nil {
+		lease, ours := meta.Leases[id]
+		_, err := net.InterfaceByName(meta.Taps[id])
+		if err != nil || (ours && lease.TapName == meta.Taps[id]) {
 			missing = append(missing, id)
 		}
 	}

@@ -37,6 +37,7 @@ func (m *MicroVM) Stop(ctx context.Context) error {
 	if m.state == StateCreated {
 		m.state = StateStopped
 		m.mu.Unlock()
+		m.console.close() // no process will ever write to it
 		return nil
 	}
 	if m.stopDone == nil {
@@ -62,9 +63,14 @@ func (m *MicroVM) Stop(ctx context.Context) error {
 
 // runStop escalates until the process is gone. It runs once per VM.
 func (m *MicroVM) runStop(p *vmm, c *api.Client) {
+	// A process that had already died on its own with a failure status leaves the VM
+	// failed, even if the reaper has not recorded that yet.
+	diedBefore := p != nil && !p.alive() && p.err != nil
 	defer func() {
 		m.mu.Lock()
-		if m.state != StateFailed { // a VM that had failed stays failed
+		if diedBefore {
+			m.state = StateFailed
+		} else if m.state != StateFailed { // a VM that had failed stays failed
 			m.state = StateStopped
 		}
 		close(m.stopDone)

@@ -115,11 +115,12 @@ func (c *Client) Do(ctx context.Context, method, path string, body, out any,
 	}
 	if err := json.Unmarshal(data, out); err != nil {
 		// The answer is never quoted: it may hold MMDS secrets.
+		// Nor is the decoder's error, which can carry values from it.
 		if json.Valid(data) { // the caller's type does not fit the answer
-			return errdefs.Wrap(err, errdefs.InvalidConfig, "%s %s: the answer does not "+
-				"fit into %T", method, path, out)
+			return errdefs.New(errdefs.InvalidConfig, "%s %s: the answer does not fit "+
+				"into %T%s", method, path, out, decodeField(err))
 		}
-		return errdefs.Wrap(err, errdefs.APIError, "%s %s: unreadable answer", method, path)
+		return errdefs.New(errdefs.APIError, "%s %s: unreadable answer", method, path)
 	}
 	return nil
 }
@@ -213,6 +214,15 @@ func FaultMessage(err error) string {
 			return msg
 		}
 		err = e.Err
+	}
+	return ""
+}
+
+// decodeField names the JSON field a type error happened at, without its value.
+func decodeField(err error) string {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) && te.Field != "" {
+		return fmt.Sprintf(" (at field %s, want %s)", te.Field, te.Type)
 	}
 	return ""
 }
