@@ -65,8 +65,9 @@ var hints = map[Code]string{
 		"and a TAP name not used by another link",
 	RootfsCreateFailed: "install e2fsprogs (mkfs.ext4) and check free disk space",
 	RootfsCloneFailed:  "check that the source image exists and the disk has room",
-	StartFailed:        "Firecracker failed to start; the message holds its stderr tail",
-	NoClient:           "the VM has no API client yet; call Start or LoadSnapshot first",
+	StartFailed: "the VM could not be started; the message says why (with Firecracker's " +
+		"stderr tail when it ran)",
+	NoClient: "the VM has no API client yet; call Start or LoadSnapshot first",
 	UnsupportedVersion: "the running Firecracker version lacks this feature; " +
 		"use a newer Firecracker or drop the option",
 	BalloonInactive: "the guest has no active balloon driver; " +
@@ -176,8 +177,11 @@ func (e *Error) Is(target error) bool {
 	return t.Code == e.Code && t.Message == ""
 }
 
-// WithDetail sets a detail and returns e, for chaining.
+// WithDetail sets a detail and returns e, for chaining. An empty value is not recorded.
 func (e *Error) WithDetail(key, value string) *Error {
+	if value == "" {
+		return e
+	}
 	if e.Details == nil {
 		e.Details = map[string]string{}
 	}
