@@ -48,13 +48,7 @@ func TestLifecycle(t *testing.T) {
 func testLifecycle(t *testing.T, target fctest.Target) {
 	rig := fctest.NewRig(t, target, smartvm.Options{})
 	ctx := rig.Ctx(60 * time.Second)
-	vm, err := rig.SVM.CreateVM(ctx, rig.TinyVM())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := vm.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
+	vm := rig.StartVM(ctx, rig.TinyVM())
 	if vm.State() != smartvm.StateRunning {
 		t.Fatalf("state after Start = %s", vm.State())
 	}
@@ -116,20 +110,14 @@ func TestStopEscalates(t *testing.T) {
 	rig := fctest.NewRig(t, target, smartvm.Options{StopGrace: time.Second,
 		FirecrackerArgs: []string{"--sim-ignore-ctrl-alt-del"}})
 	ctx := rig.Ctx(30 * time.Second)
-	vm, err := rig.SVM.CreateVM(ctx, rig.TinyVM())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := vm.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
+	vm := rig.StartVM(ctx, rig.TinyVM())
 	waitTick(t, vm, 0)
 	begin := time.Now()
 	if err := vm.Stop(ctx); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("Stop with an unresponsive guest took %s (grace 1s)", time.Since(begin))
-	err = vm.Wait(ctx)
+	err := vm.Wait(ctx)
 	if smartvm.ErrorCode(err) != smartvm.CodeProcessExited ||
 		!strings.Contains(err.Error(), "terminated") {
 		t.Fatalf("Wait = %v, want exit by SIGTERM", err)
@@ -146,13 +134,7 @@ func TestStopEscalates(t *testing.T) {
 func TestStopConcurrent(t *testing.T) {
 	rig := fctest.NewRig(t, fctest.Targets(t)[0], smartvm.Options{})
 	ctx := rig.Ctx(30 * time.Second)
-	vm, err := rig.SVM.CreateVM(ctx, rig.TinyVM())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := vm.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
+	vm := rig.StartVM(ctx, rig.TinyVM())
 	var wg sync.WaitGroup
 	errs := make([]error, 8)
 	for i := range errs {

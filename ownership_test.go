@@ -72,13 +72,7 @@ func TestStopDuringStart(t *testing.T) {
 func TestFailedStaysFailed(t *testing.T) {
 	rig := fctest.NewRig(t, fctest.Targets(t)[0], smartvm.Options{})
 	ctx := rig.Ctx(30 * time.Second)
-	vm, err := rig.SVM.CreateVM(ctx, rig.TinyVM())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := vm.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
+	vm := rig.StartVM(ctx, rig.TinyVM())
 	syscall.Kill(vm.PID(), syscall.SIGKILL)
 	<-vm.Exited() // Stop at once: the reaper may not have recorded the state yet
 	if err := vm.Stop(ctx); err != nil || vm.State() != smartvm.StateFailed {
@@ -118,14 +112,8 @@ func TestFaultMessageOnOuterError(t *testing.T) {
 	rig := fctest.NewRig(t, fctest.Targets(t)[0], smartvm.Options{
 		FirecrackerArgs: []string{"--sim-fail", "PATCH /vm"}})
 	ctx := rig.Ctx(30 * time.Second)
-	vm, err := rig.SVM.CreateVM(ctx, rig.TinyVM())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := vm.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	err = vm.Pause(ctx)
+	vm := rig.StartVM(ctx, rig.TinyVM())
+	err := vm.Pause(ctx)
 	var e *smartvm.Error
 	if !errors.As(err, &e) || e.StatusCode != 400 || e.Details["fault_message"] == "" ||
 		api.FaultMessage(err) == "" {

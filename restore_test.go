@@ -20,13 +20,7 @@ func TestRestoreVM(t *testing.T) {
 			t.Parallel()
 			rig := fctest.NewRig(t, target, smartvm.Options{})
 			ctx := rig.Ctx(60 * time.Second)
-			vm, err := rig.SVM.CreateVM(ctx, rig.TinyVM())
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := vm.Start(ctx); err != nil {
-				t.Fatal(err)
-			}
+			vm := rig.StartVM(ctx, rig.TinyVM())
 			waitTick(t, vm, 2)
 			if err := vm.Pause(ctx); err != nil {
 				t.Fatal(err)
@@ -69,13 +63,7 @@ func TestConsoleInputReader(t *testing.T) {
 	ctx := rig.Ctx(30 * time.Second)
 	pr, pw := io.Pipe()
 	defer pw.Close()
-	vm, err := rig.SVM.CreateVM(ctx, rig.TinyVM(), smartvm.WithConsoleInput(pr))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := vm.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
+	vm := rig.StartVM(ctx, rig.TinyVM(), smartvm.WithConsoleInput(pr))
 	waitTick(t, vm, 0)
 	if err := vm.Stop(ctx); err != nil {
 		t.Fatal(err)

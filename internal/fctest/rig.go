@@ -118,3 +118,17 @@ func ProcessesWith(marker string) []int {
 	}
 	return out
 }
+
+// StartVM creates a VM from cfg and starts it, failing the test on any error.
+func (r *Rig) StartVM(ctx context.Context, cfg *config.VM,
+	opts ...smartvm.VMOption) *smartvm.MicroVM {
+	r.T.Helper()
+	vm, err := r.SVM.CreateVM(ctx, cfg, opts...)
+	if err != nil {
+		r.T.Fatal(err)
+	}
+	if err := vm.Start(ctx); err != nil {
+		r.T.Fatal(err)
+	}
+	return vm
+}
