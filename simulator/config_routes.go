@@ -107,9 +107,8 @@ func (s *Sim) insertDrive(f fields) reply {
 	return ok()
 }
 
-// newDrive is Block::new: a file-backed drive (path, no socket) or a vhost-user one
-// (socket, no path).
-func (s *Sim) newDrive(f fields) (*drive, *reply) {
+// driveFrom reads a drive body, with Firecracker's defaults, without checking it.
+func driveFrom(f fields) *drive {
 	d := &drive{id: f.str("drive_id"), partuuid: f.strp("partuuid"),
 		root: f.boolean("is_root_device", false), cacheType: "Unsafe", ioEngine: "Sync",
 		readOnly: f.boolean("is_read_only", false), path: f.strp("path_on_host"),
@@ -120,6 +119,13 @@ func (s *Sim) newDrive(f fields) (*drive, *reply) {
 	if e := f.strp("io_engine"); e != nil {
 		d.ioEngine = *e
 	}
+	return d
+}
+
+// newDrive is Block::new: a file-backed drive (path, no socket) or a vhost-user one
+// (socket, no path).
+func (s *Sim) newDrive(f fields) (*drive, *reply) {
+	d := driveFrom(f)
 	switch {
 	case d.path != nil && d.socket == nil:
 		if err := canOpen(*d.path, !d.readOnly); err != nil {

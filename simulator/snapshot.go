@@ -190,7 +190,7 @@ func (s *Sim) restore(vm fields) *reply {
 	}
 	s.res = r
 	for _, item := range listOf(vm, "drives") {
-		d, _ := s.newDriveUnchecked(asFields(item))
+		d := driveFrom(asFields(item))
 		s.res.drives = append(s.res.drives, d)
 	}
 	s.restoreNets(vm)
@@ -208,20 +208,6 @@ func (s *Sim) restore(vm fields) *reply {
 func listOf(f fields, key string) []any {
 	l, _ := f[key].([]any)
 	return l
-}
-
-func (s *Sim) newDriveUnchecked(f fields) (*drive, *reply) {
-	d := &drive{id: f.str("drive_id"), partuuid: f.strp("partuuid"),
-		root: f.boolean("is_root_device", false), cacheType: "Unsafe", ioEngine: "Sync",
-		readOnly: f.boolean("is_read_only", false), path: f.strp("path_on_host"),
-		socket: f.strp("socket"), rl: parseRateLimiter(f.sub("rate_limiter"))}
-	if c := f.strp("cache_type"); c != nil {
-		d.cacheType = *c
-	}
-	if e := f.strp("io_engine"); e != nil {
-		d.ioEngine = *e
-	}
-	return d, nil
 }
 
 func (s *Sim) restoreNets(vm fields) {
