@@ -36,10 +36,11 @@ type MicroVM struct {
 	timings  Timings
 	stopDone chan struct{} // non-nil while or after a Stop runs
 	cleaned  bool
-	netIDs   []string // network records (VM ids) whose TAPs this VM uses and releases
+	hasTaps  bool     // the network manager holds a record of TAPs for this VM
 	idLock   *os.File // the claim on this VM's id (claim.go), from Start to Cleanup
 	// startCancel and startDone let Stop and Cleanup cancel a Start under way.
 	startCancel context.CancelFunc
+	startOp     string // "Start" or "LoadSnapshot", for error messages
 	startDone   chan struct{}
 	resolved    *config.VM // the config as sent, with TAPs and paths filled in
 	ext         surface    // state of the device, snapshot and FIFO methods (surface.go)

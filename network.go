@@ -5,7 +5,6 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -102,7 +101,7 @@ func (m *MicroVM) attachNetwork(ctx context.Context, cfg *config.VM) error {
 			if nm, err = m.bridge(ctx); err != nil {
 				return err
 			}
-			m.ownNetwork(m.id) // even a failed create may have left a record to release
+			m.setHasTaps() // even a failed create may have left a record to release
 		}
 		tap, err := nm.CreateTapDevice(ctx, m.id, ni.IfaceID)
 		if err != nil {
@@ -131,20 +130,18 @@ func (m *MicroVM) bridge(ctx context.Context) (*network.Manager, error) {
 	return nm, nm.EnsureBridge(ctx)
 }
 
-// ownNetwork records that this VM releases the network record id at cleanup.
-func (m *MicroVM) ownNetwork(id string) {
+// setHasTaps records that this VM has TAPs to release at cleanup.
+func (m *MicroVM) setHasTaps() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if !slices.Contains(m.netIDs, id) {
-		m.netIDs = append(m.netIDs, id)
-	}
+	m.hasTaps = true
 }
 
-// networkIDs returns the network records this VM owns.
-func (m *MicroVM) networkIDs() []string {
+// tapsRecorded reports whether this VM has TAPs with the network manager.
+func (m *MicroVM) tapsRecorded() bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return slices.Clone(m.netIDs)
+	return m.hasTaps
 }
 
 // guestDevice names the i-th virtio-net device as a Linux guest sees it.
@@ -166,7 +163,7 @@ func (m *MicroVM) restoreTaps(ctx context.Context, meta *SnapshotMetadata,
 		if err != nil {
 			return nil, err
 		}
-		m.ownNetwork(m.id)
+		m.setHasTaps()
 		tap, err := nm.RestoreTapDevice(ctx, m.id, network.TapDevice{IfaceID: iface,
 			TapName: lease.TapName, MAC: lease.MAC, GuestIP: lease.GuestIP})
 		if err != nil {
@@ -194,35 +191,28 @@ func (m *MicroVM) tapLeases(ctx context.Context) (map[string]TapLease, error) {
 // detachNetwork removes the VM's TAP devices and releases its addresses.
 func (m *MicroVM) detachNetwork(ctx context.Context) error {
 	m.mu.Lock()
-	ids := m.netIDs
-	m.netIDs = nil
+	had := m.hasTaps
+	m.hasTaps = false
 	m.mu.Unlock()
-	if len(ids) == 0 {
+	if !had {
 		return nil
 	}
 	nm, err := m.mgr.net.manager()
 	if err != nil {
 		return err
 	}
-	var errs []error
-	for _, id := range ids {
-		errs = append(errs, nm.ReleaseVM(ctx, id))
-	}
-	return errors.Join(errs...)
+	return nm.ReleaseVM(ctx, m.id)
 }
 
-// netSetPID ties the VM's network records to the Firecracker process, so a later manager
+// netSetPID ties the VM's network record to the Firecracker process, so a later manager
 // can tell whether the VM still runs.
 func (m *MicroVM) netSetPID(pid int) {
-	ids := m.networkIDs()
-	if len(ids) == 0 {
+	if !m.tapsRecorded() {
 		return
 	}
 	nm, err := m.mgr.net.manager()
-	for _, id := range ids {
-		if err == nil {
-			err = nm.SetVMProcess(context.Background(), id, pid)
-		}
+	if err == nil {
+		err = nm.SetVMProcess(context.Background(), m.id, pid)
 	}
 	if err != nil {
 		m.log.Warn("could not record VMM pid with network lease", "vm", m.id, "err", err)
@@ -232,21 +222,12 @@ func (m *MicroVM) netSetPID(pid int) {
 // GetTapDevices returns the TAP devices smartvm created for this VM, with their guest
 // addresses and MACs. Interfaces with a caller-supplied HostDevName are not included.
 func (m *MicroVM) GetTapDevices(ctx context.Context) ([]network.TapDevice, error) {
-	ids := m.networkIDs()
-	if len(ids) == 0 {
+	if !m.tapsRecorded() {
 		return nil, nil
 	}
 	nm, err := m.mgr.net.manager()
 	if err != nil {
 		return nil, err
 	}
-	var out []network.TapDevice
-	for _, id := range ids {
-		taps, err := nm.TapDevices(ctx, id)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, taps...)
-	}
-	return out, nil
+	return nm.TapDevices(ctx, m.id)
 }

@@ -321,32 +321,13 @@ func (m *MicroVM) sendLoad(ctx context.Context, plan *loadPlan) error {
 	for _, r := range reqs {
 		start := time.Now()
 		if err := m.client.Do(ctx, r.Method, r.Path, r.Body, nil, timeout); err != nil {
-			return m.loadStepError(r.String(), err)
+			return m.stepError(r.String(), err)
 		}
 		m.mu.Lock()
 		m.timings.Config += time.Since(start)
 		m.mu.Unlock()
 	}
 	return nil
-}
-
-// loadStepError names the failed step and adds the process's stderr if it died.
-func (m *MicroVM) loadStepError(step string, err error) error {
-	e := errdefs.Context(err, errdefs.StartFailed, "LoadSnapshot on VM %s: step %s failed",
-		m.id, step)
-	code := e.Code
-	m.mu.Lock()
-	p := m.proc
-	m.mu.Unlock()
-	if p != nil && code == errdefs.SocketRequestFailed {
-		p.waitExit(200 * time.Millisecond) // a dropped connection: is the VMM dying?
-	}
-	if p != nil && !p.alive() {
-		e.Code = errdefs.StartFailed
-		e.WithDetail("exit", p.exitStatus())
-		e.WithDetail("stderr", p.stderrTail())
-	}
-	return e
 }
 
 func sortedKeys(m map[string]string) []string {

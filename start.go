@@ -228,13 +228,13 @@ func (m *MicroVM) socketError(p *vmm, err error) error {
 	return e
 }
 
-// stepError wraps the failure of one step of Start, keeping the code, HTTP status and
-// fault_message of the cause and adding the process's stderr if it died.
+// stepError wraps the failure of one step of Start or LoadSnapshot, keeping the code, HTTP
+// status and fault_message of the cause and adding the process's stderr if it died.
 func (m *MicroVM) stepError(step string, err error) error {
-	e := errdefs.Context(err, errdefs.StartFailed, "start VM %s: step %s failed", m.id, step)
 	m.mu.Lock()
-	p := m.proc
+	p, op := m.proc, m.startOp
 	m.mu.Unlock()
+	e := errdefs.Context(err, errdefs.StartFailed, "%s VM %s: step %s failed", op, m.id, step)
 	// A dropped connection usually means the VMM is dying: give it a moment to be reaped
 	// so the error can say that Firecracker exited, and why.
 	if p != nil && e.Code == errdefs.SocketRequestFailed {
@@ -309,6 +309,7 @@ func (m *MicroVM) beginStart(ctx context.Context, op *Operation) (context.Contex
 		return nil, err
 	}
 	m.state = StateConfiguring
+	m.startOp = op.Name
 	m.timings = Timings{started: time.Now()}
 	ctx, m.startCancel = context.WithCancel(ctx)
 	m.startDone = make(chan struct{})
